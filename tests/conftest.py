@@ -1,0 +1,148 @@
+"""Shared fixtures: a real HTTP server on 127.0.0.1 that serves scripted responses.
+
+Tests script each path with a list of ``Reply`` objects served in order (the last one
+repeats), so "500 once then OK" or "429 with Retry-After then OK" are two-item lists.
+Every request is recorded (path and headers) so tests can assert on conditional GETs,
+User-Agent and concurrency.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED = ROOT.parent / "shared"
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes | str = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before the status line is sent
+    truncate_to: int | None = None  # send only this many bytes of the body, then close
+    etag: str | None = None  # answer 304 when If-None-Match matches
+
+    def payload(self) -> bytes:
+        return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    at: float
+
+
+class LocalSite:
+    """Routes and a request log for one test's server."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, list[Reply]] = {}
+        self.requests: list[Seen] = []
+        self.base_url = ""
+        self._lock = threading.Lock()
+        self.active = 0
+        self.max_active = 0
+
+    def set(self, path: str, *replies: Reply) -> None:
+        self.routes[path] = list(replies)
+
+    def page(self, path: str, html: str | bytes, **kw: object) -> None:
+        """Serve ``html`` at ``path`` with status 200 (keyword args go to Reply)."""
+        self.set(path, Reply(body=html, headers={"Content-Type": "text/html; charset=utf-8"}, **kw))  # type: ignore[arg-type]
+
+    def hits(self, path: str) -> int:
+        return sum(1 for r in self.requests if r.path == path)
+
+    def _next(self, path: str) -> Reply | None:
+        with self._lock:
+            replies = self.routes.get(path)
+            if not replies:
+                return None
+            return replies.pop(0) if len(replies) > 1 else replies[0]
+
+
+def _handler(site: LocalSite) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:  # keep test output clean
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            path = self.path.split("?", 1)[0]
+            with site._lock:
+                site.requests.append(Seen("GET", path, dict(self.headers.items()), time.monotonic()))
+                site.active += 1
+                site.max_active = max(site.max_active, site.active)
+            try:
+                self._serve(path)
+            finally:
+                with site._lock:
+                    site.active -= 1
+
+        def _serve(self, path: str) -> None:
+            reply = site._next(path)
+            if reply is None:
+                reply = Reply(404, "<html><body><h1>Page Not Found</h1></body></html>")
+            if reply.delay:
+                time.sleep(reply.delay)
+            if reply.etag and self.headers.get("If-None-Match") == reply.etag:
+                self.send_response(304)
+                self.send_header("ETag", reply.etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = reply.payload()
+            self.send_response(reply.status)
+            headers = {"Content-Type": "text/html; charset=utf-8", **reply.headers}
+            if reply.etag:
+                headers["ETag"] = reply.etag
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            if reply.truncate_to is not None:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if reply.truncate_to is not None:
+                self.wfile.write(body[: reply.truncate_to])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.wfile.write(body)
+
+    return Handler
+
+
+@pytest.fixture
+def site() -> Iterator[LocalSite]:
+    """A live HTTP server on 127.0.0.1 (free port); ``site.base_url`` is its root."""
+    s = LocalSite()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(s))
+    server.daemon_threads = True
+    s.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield s
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def spot_html() -> str:
+    """The real spot error page (English) as served by developers.binance.com."""
+    bundled = FIXTURES / "pages" / "spot.en.html"
+    path = bundled if bundled.exists() else SHARED / "real-pages" / "spot.en.html"
+    return path.read_text("utf-8")
