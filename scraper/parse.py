@@ -112,21 +112,26 @@ def _text_without_lists(el: HtmlElement) -> str:
     for child in el:
         tag = _tag(child)
         if tag not in ("ul", "ol"):
-            if tag == "br":
-                parts.append("\n")
-            elif tag is not None and tag not in _IGNORED:
+            if tag is not None and tag not in _IGNORED:
                 parts.append(child.text_content())
         parts.append(child.tail or "")
     return "".join(parts)
 
 
+_GLUED_RE = re.compile(r"\n|\s[*\u2022]\s+")
+
+
 def _bullet_messages(li: HtmlElement) -> list[str]:
-    """One message per bullet; a bullet holding ``English<br>中文`` becomes two."""
+    """One message per bullet.
+
+    A bullet that holds an English message and its translation (``English<br>中文`` or,
+    as converters sometimes glue them, ``English.  * 中文``) becomes two messages; a
+    bullet whose parts share a language (``price * quantity``) stays whole.
+    """
     raw = _text_without_lists(li)
-    lines = [clean_text(part) for part in raw.split("\n")]
-    lines = [line for line in lines if line]
-    if len(lines) > 1 and len({detect_lang(line) for line in lines}) > 1:
-        return lines
+    parts = [p for p in (clean_text(part) for part in _GLUED_RE.split(raw)) if p]
+    if len(parts) > 1 and len({detect_lang(p) for p in parts}) > 1:
+        return parts
     text = clean_text(raw)
     return [text] if text else []
 
@@ -363,6 +368,8 @@ def _locale_from_lang(lang: str | None) -> str | None:
 
 def extract_records(article: HtmlElement) -> tuple[list[Record], list[str], str | None, int]:
     """(records, warnings, h1 title, number of code headings) of an article element."""
+    for br in article.iter("br"):  # <br> separates words: "limit.<br>This" is two
+        br.tail = "\n" + (br.tail or "")
     walker = _Walker()
     walker.walk(article)
     walker.close()

@@ -3,7 +3,8 @@
 Tests script each path with a list of ``Reply`` objects served in order (the last one
 repeats), so "500 once then OK" or "429 with Retry-After then OK" are two-item lists.
 Every request is recorded (path and headers) so tests can assert on conditional GETs,
-User-Agent and concurrency.
+User-Agent and concurrency.  The same server doubles as a webhook receiver: POST bodies
+are recorded too (``site.posts()``), answered 200 unless the path is scripted.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Reply:
     delay: float = 0.0  # seconds before the status line is sent
     truncate_to: int | None = None  # send only this many bytes of the body, then close
     etag: str | None = None  # answer 304 when If-None-Match matches
+    last_modified: str | None = None  # sent as Last-Modified; 304 when If-Modified-Since matches
 
     def payload(self) -> bytes:
         return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
@@ -41,6 +43,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     at: float
+    body: bytes = b""  # request body (POST)
 
 
 class LocalSite:
@@ -63,6 +66,11 @@ class LocalSite:
 
     def hits(self, path: str) -> int:
         return sum(1 for r in self.requests if r.path == path)
+
+    def posts(self, path: str | None = None) -> list[Seen]:
+        """POST requests received (at ``path``, or all), in arrival order."""
+        with self._lock:
+            return [r for r in self.requests if r.method == "POST" and path in (None, r.path)]
 
     def _next(self, path: str) -> Reply | None:
         with self._lock:
@@ -87,9 +95,25 @@ def _handler(site: LocalSite) -> type[BaseHTTPRequestHandler]:
                 site.max_active = max(site.max_active, site.active)
             try:
                 self._serve(path)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up (e.g. its read timeout fired during ``delay``).
+                self.close_connection = True
             finally:
                 with site._lock:
                     site.active -= 1
+
+        def do_POST(self) -> None:  # noqa: N802
+            path = self.path.split("?", 1)[0]
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with site._lock:
+                seen = Seen("POST", path, dict(self.headers.items()), time.monotonic(), body)
+                site.requests.append(seen)
+            if path in site.routes:
+                self._serve(path)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def _serve(self, path: str) -> None:
             reply = site._next(path)
@@ -97,9 +121,14 @@ def _handler(site: LocalSite) -> type[BaseHTTPRequestHandler]:
                 reply = Reply(404, "<html><body><h1>Page Not Found</h1></body></html>")
             if reply.delay:
                 time.sleep(reply.delay)
-            if reply.etag and self.headers.get("If-None-Match") == reply.etag:
+            etag_hit = bool(reply.etag) and self.headers.get("If-None-Match") == reply.etag
+            date_hit = bool(reply.last_modified) and self.headers.get("If-Modified-Since") == reply.last_modified
+            if etag_hit or date_hit:
                 self.send_response(304)
-                self.send_header("ETag", reply.etag)
+                if reply.etag:
+                    self.send_header("ETag", reply.etag)
+                if reply.last_modified:
+                    self.send_header("Last-Modified", reply.last_modified)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
@@ -108,6 +137,8 @@ def _handler(site: LocalSite) -> type[BaseHTTPRequestHandler]:
             headers = {"Content-Type": "text/html; charset=utf-8", **reply.headers}
             if reply.etag:
                 headers["ETag"] = reply.etag
+            if reply.last_modified:
+                headers["Last-Modified"] = reply.last_modified
             for k, v in headers.items():
                 self.send_header(k, v)
             self.send_header("Content-Length", str(len(body)))
@@ -131,7 +162,7 @@ def site() -> Iterator[LocalSite]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(s))
     server.daemon_threads = True
     s.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)  # quick shutdown
     thread.start()
     try:
         yield s
@@ -146,3 +177,73 @@ def spot_html() -> str:
     bundled = FIXTURES / "pages" / "spot.en.html"
     path = bundled if bundled.exists() else SHARED / "real-pages" / "spot.en.html"
     return path.read_text("utf-8")
+
+
+# --- checking documented commands against the real CLI parser -------------------------
+
+_SHELL_OPERATORS = {";", "&&", "||", "|", "&", "(", ")", "<", ">", ">>", ">&", "<&", "&>", "|&", ";;"}
+
+
+def errwatch_invocations(script: str) -> list[list[str]]:
+    """The argument lists of every `errwatch …` command in a shell snippet.
+
+    ``docker compose run [--opts] monitor ARGS`` counts too (the image's ENTRYPOINT is
+    errwatch). Redirections, pipes and ``$(…)`` end a command; prompts (``$ ``) and
+    comments are ignored. Used to check docs, workflows and the Dockerfile against
+    ``scraper.cli.build_parser()``.
+    """
+    import shlex
+
+    found: list[list[str]] = []
+    text = script.replace("\\\n", " ")
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("$ "):
+            line = line[2:]
+        if not line or line.startswith("#"):
+            continue
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split = True
+        lexer.commenters = "#"
+        tokens = list(lexer)
+        for i, token in enumerate(tokens):
+            at_command = i == 0 or tokens[i - 1] in _SHELL_OPERATORS or tokens[i - 1].endswith("=$")
+            if not at_command:
+                continue
+            if token == "errwatch":
+                start = i + 1
+            elif tokens[i : i + 3] == ["docker", "compose", "run"]:
+                j = i + 3
+                while j < len(tokens) and tokens[j].startswith("-"):
+                    j += 1
+                if j >= len(tokens) or tokens[j] != "monitor":
+                    continue
+                start = j + 1
+            else:
+                continue
+            args: list[str] = []
+            for k in range(start, len(tokens)):
+                if tokens[k] in _SHELL_OPERATORS:
+                    break
+                if tokens[k].isdigit() and k + 1 < len(tokens) and tokens[k + 1] in {">", ">>", ">&", "<"}:
+                    break  # "2>>log": the 2 is a file descriptor, not an argument
+                args.append(tokens[k])
+            found.append(args)
+    return found
+
+
+def cli_problem(args: list[str]) -> str | None:
+    """Why ``errwatch ARGS`` would be rejected by scraper.cli's parser, or None if it parses."""
+    import contextlib
+    import io
+
+    from scraper.cli import build_parser
+
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            build_parser().parse_args(args)
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            return f"errwatch {' '.join(args)}: {err.getvalue().strip() or f'exit {exc.code}'}"
+    return None

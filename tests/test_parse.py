@@ -291,3 +291,21 @@ def test_cli_parse_rejects_non_error_page_with_one_line(tmp_path) -> None:  # ty
 def test_cli_parse_missing_file() -> None:
     proc = run_cli("parse", "/nonexistent/page.html")
     assert proc.returncode == 2 and "cannot read" in proc.stderr
+
+
+def test_glued_bilingual_bullet_and_br_spacing() -> None:
+    html = page(
+        heading(3, "-1015 TOO_MANY_ORDERS", zh=True)
+        + bullets("Too many new orders; current limit is %s orders per %s.  * 新订单太多； 当前限制为每％s ％s个订单。",
+                  "<code>price</code> * <code>quantity</code> is too low.")
+        + "<p>first line.<br>second line.</p>",
+        lang="zh-CN",
+    )
+    (rec,) = parse_html(html).records
+    assert rec.messages == (
+        "Too many new orders; current limit is %s orders per %s.",
+        "新订单太多； 当前限制为每％s ％s个订单。",
+        "price * quantity is too low.",
+    )
+    assert rec.message_langs == ("en", "zh", "en")
+    assert rec.description == "first line. second line."
