@@ -25,7 +25,7 @@ DEFAULT_FORMATS = ("json", "html", "md")
 class _Parser(argparse.ArgumentParser):
     """argparse that exits 2 with one ``errwatch: error:`` line (no usage dump)."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         sys.stderr.write(f"errwatch: error: {message} (see: {self.prog} --help)\n")
         raise SystemExit(2)
 
@@ -152,7 +152,11 @@ def cmd_parse(args: argparse.Namespace) -> int:
     from scraper.parse import parse_html
 
     try:
-        data = sys.stdin.buffer.read() if args.file == "-" else open(args.file, "rb").read()
+        if args.file == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(args.file, "rb") as fh:
+                data = fh.read()
     except OSError as exc:
         raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     parsed = parse_html(data, page=args.page, locale=args.locale, with_markdown=args.format == "md")

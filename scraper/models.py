@@ -7,6 +7,7 @@ stored files are byte-identical when nothing changed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -205,3 +206,8 @@ class RunResult:
     @property
     def failed(self) -> tuple[PageOutcome, ...]:
         return tuple(o for o in self.outcomes if not o.good)
+
+
+def code_count(records: Iterable[Record]) -> int:
+    """Number of error-code records (message-table rows carry no code)."""
+    return sum(1 for r in records if r.code is not None)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # A heading "starts with a code": optional minus sign, 3-7 digits, then a non-word char
 # or the end ("10xx - General …" and "6XXX - Savings" are sections, not codes).
-_CODE_RE = re.compile(r"^\s*([-\u2212\u2013]?)(\d{3,7})(?![\w.,])\s*[:\uff1a\u2013\u2014-]?\s*(.*)$", re.S)
+_CODE_RE = re.compile(r"^\s*([-\u2212\u2013]?)(\d{3,7})(?![\w.,])\s*[:\uff1a\u2013\u2014-]?\s*(.*)$", re.DOTALL)
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 _LATIN_WORD_RE = re.compile(r"[A-Za-z]{2,}")
@@ -111,9 +111,8 @@ def _text_without_lists(el: HtmlElement) -> str:
     parts: list[str] = [el.text or ""]
     for child in el:
         tag = _tag(child)
-        if tag not in ("ul", "ol"):
-            if tag is not None and tag not in _IGNORED:
-                parts.append(child.text_content())
+        if tag is not None and tag not in ("ul", "ol") and tag not in _IGNORED:
+            parts.append(child.text_content())
         parts.append(child.tail or "")
     return "".join(parts)
 
@@ -270,15 +269,15 @@ class _Walker:
         body = [tr for tr in rows if not any(_tag(c) == "th" for c in tr)]
         if self.current is not None and self.current.code is not None:
             for tr in body:  # a table under a code heading lists that code's messages
-                cells = [clean_text(td.text_content()) for td in tr if _tag(td) in ("td", "th")]
-                if cells and cells[0]:
-                    self.current.messages.extend(table_messages(cells[0]))
-                    if len(cells) > 1 and any(cells[1:]):
-                        self.current.description.append(" | ".join(c for c in cells[1:] if c))
+                texts = [clean_text(td.text_content()) for td in tr if _tag(td) in ("td", "th")]
+                if texts and texts[0]:
+                    self.current.messages.extend(table_messages(texts[0]))
+                    if len(texts) > 1 and any(texts[1:]):
+                        self.current.description.append(" | ".join(c for c in texts[1:] if c))
             return
         self.close()
         for tr in body:
-            cells = [td for td in tr if _tag(td) in ("td", "th")]
+            cells: list[HtmlElement] = [td for td in tr if _tag(td) in ("td", "th")]
             if not cells:
                 continue
             first = clean_text(cells[0].text_content())

@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,14 +53,14 @@ class RunOutcome:
 def parse_at(value: str | None) -> datetime:
     """``--at`` (ISO 8601; naive means UTC) or the clock, always timezone-aware UTC."""
     if value is None:
-        return datetime.now(timezone.utc).replace(microsecond=0)
+        return datetime.now(UTC).replace(microsecond=0)
     try:
-        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        at = datetime.fromisoformat(value)
     except ValueError:
         raise UsageError(f"--at {value!r} is not an ISO 8601 timestamp") from None
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
-    return at.astimezone(timezone.utc)
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC)
 
 
 def parse_accept(values: Iterable[str], pages: Sequence[PageRef], locales: Sequence[str]) -> frozenset[Key]:
@@ -91,6 +91,7 @@ def crawl(
     at: datetime | None = None,
     accept: frozenset[Key] = frozenset(),
     progress: bool = True,
+    only: frozenset[Key] | None = None,
 ) -> CrawlResult:
     """Fetch, validate and store one snapshot; never raises for a bad page."""
     from scraper.fetch import FetchRequest, FetchSettings, fetch_all, progress_printer
@@ -99,12 +100,13 @@ def crawl(
     at = at or parse_at(None)
     store = _store(cfg)
     with store.lock():
-        store.cleanup_tmp()
         baselines: dict[Key, BaselineEntry | None] = {}
         requests: list[FetchRequest] = []
         refs: dict[str, PageRef] = {p.id: p for p in pages}
         for ref in pages:
             for locale in locales:
+                if only is not None and (ref.id, locale) not in only:
+                    continue
                 base = store.newest_good(ref.id, locale)
                 baselines[(ref.id, locale)] = base
                 requests.append(FetchRequest(
@@ -130,8 +132,8 @@ def crawl(
             {k: (b.snapshot_id if b else None) for k, b in baselines.items()},
         )
     for o in outcomes:
-        if not o.good:
-            log.warning("%s %s %s: %s", o.page, o.locale, o.status, o.reason)
+        if not o.good:  # the caller prints these; the log keeps them for -v runs
+            log.info("%s %s %s: %s", o.page, o.locale, o.status, o.reason)
     return CrawlResult(snapshot_id, tuple(outcomes), baselines)
 
 
@@ -161,11 +163,13 @@ def run(
     progress: bool = True,
     formats: Sequence[str] = ("json", "html", "md"),
     command: str = "errwatch run",
+    only: frozenset[Key] | None = None,
 ) -> RunOutcome:
     """crawl + diff every ok page against its own newest good snapshot + report + notify."""
     from scraper.diff import diff_records
 
-    crawled = crawl(cfg, pages=pages, locales=locales, at=at, accept=accept, progress=progress)
+    crawled = crawl(cfg, pages=pages, locales=locales, at=at, accept=accept, progress=progress,
+                    only=only)
     store = _store(cfg)
     changes: list[Change] = []
     effective: dict[Key, tuple[Record, ...]] = {}
@@ -176,7 +180,8 @@ def run(
             effective[key] = o.records
             old = _baseline_records(store, base, key)
             if old is not None:
-                changes.extend(diff_records(o.page, o.locale, old, o.records))
+                changes.extend(diff_records(o.page, o.locale, old, o.records,
+                                            generic_names=cfg.generic_names))
         else:  # not_modified, failed, quarantined: the baseline still stands
             old = _baseline_records(store, base, key)
             if old is not None:
@@ -200,11 +205,12 @@ def _report(
     notify: bool,
 ) -> RunOutcome:
     from scraper.report import build_report, render_markdown, write_reports
+    from scraper.store import id_sort_key
 
     known = [b for b in baselines.values() if b]
     report = build_report(
         snapshot_id=snapshot_id,
-        old_snapshot=max(known) if known else None,
+        old_snapshot=max(known, key=id_sort_key) if known else None,
         per_page_baselines={f"{p}/{l}": b for (p, l), b in baselines.items()},
         outcomes=outcomes,
         changes=changes,

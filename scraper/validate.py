@@ -31,7 +31,7 @@ from dataclasses import replace
 from urllib.parse import unquote, urlsplit
 
 from scraper.errors import NotAnErrorPage
-from scraper.models import FetchResult, PageOutcome, PageRef
+from scraper.models import FetchResult, PageOutcome, PageRef, code_count
 
 __all__ = ["mark_duplicates", "page_identity", "validate"]
 
@@ -231,7 +231,7 @@ def validate(
         parsed = parse_html(body, page=ref.id, locale=locale)
     except NotAnErrorPage as exc:
         return _failed(result, str(exc))
-    count = sum(1 for r in parsed.records if r.code is not None)
+    count = code_count(parsed.records)
     warnings.extend(parsed.warnings)
     content = {"records": parsed.records, "markdown": parsed.markdown, "raw_html": body}
     if baseline_count and count < (1 - loss_threshold) * baseline_count:

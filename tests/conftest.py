@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -87,7 +87,7 @@ def _handler(site: LocalSite) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:  # keep test output clean
             pass
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             with site._lock:
                 site.requests.append(Seen("GET", path, dict(self.headers.items()), time.monotonic()))
@@ -102,7 +102,7 @@ def _handler(site: LocalSite) -> type[BaseHTTPRequestHandler]:
                 with site._lock:
                     site.active -= 1
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             path = self.path.split("?", 1)[0]
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with site._lock:
@@ -198,8 +198,7 @@ def errwatch_invocations(script: str) -> list[list[str]]:
     text = script.replace("\\\n", " ")
     for raw in text.splitlines():
         line = raw.strip()
-        if line.startswith("$ "):
-            line = line[2:]
+        line = line.removeprefix("$ ")
         if not line or line.startswith("#"):
             continue
         lexer = shlex.shlex(line, posix=True, punctuation_chars=True)

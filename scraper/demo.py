@@ -1,0 +1,136 @@
+"""``errwatch demo``: the whole pipeline, offline, on bundled pages.
+
+A local HTTP server on 127.0.0.1 serves the pages built by tools/build_demo.py (package
+data) at their real docs paths, with ETags so unchanged pages answer 304.  Two runs go
+through the real fetch path: day 1 establishes the baselines, day 2 serves the edited
+pages (a renumbering, a rename, added/removed codes, edited messages, a lagging zh-CN
+page, a page that lost most codes and one wrong page).  The demo's snapshots live in
+``<workdir>/.errwatch-demo/`` (rebuilt each time); the reports go to
+``<workdir>/reports/`` like a real run's.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import shutil
+import sys
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+
+from scraper.config import Config
+from scraper.registry import build_registry
+
+DAYS = (
+    ("before", datetime(2026, 1, 15, 6, 0, tzinfo=UTC)),
+    ("after", datetime(2026, 1, 16, 6, 0, tzinfo=UTC)),
+)
+
+
+def load_pages() -> dict[str, dict[str, bytes]]:
+    """day -> url path -> HTML; the after day falls back to the before day's page."""
+    root = resources.files("scraper").joinpath("data/demo")
+    refs = {p.id: p for p in build_registry()}
+    days: dict[str, dict[str, bytes]] = {}
+    for day, _ in DAYS:
+        pages: dict[str, bytes] = dict(days.get("before", {}))
+        for item in root.joinpath(day).iterdir():
+            if not item.name.endswith(".html.gz"):
+                continue
+            page, locale = item.name[: -len(".html.gz")].rsplit(".", 1)
+            pages[refs[page].url_path(locale)] = gzip.decompress(item.read_bytes())
+        days[day] = pages
+    return days
+
+
+class DemoSite:
+    """A tiny threaded web server for one day's pages at a time."""
+
+    def __init__(self, days: dict[str, dict[str, bytes]]) -> None:
+        self.days = days
+        self.day = DAYS[0][0]
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                body = site.days[site.day].get(self.path.split("?", 1)[0])
+                if body is None:
+                    self._send(404, b"<html><head><title>Page Not Found</title></head></html>")
+                    return
+                etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+                if self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self._send(200, body, etag)
+
+            def _send(self, status: int, body: bytes, etag: str | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                if etag:
+                    self.send_header("ETag", etag)
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> DemoSite:  # noqa: PYI034
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def run_demo(workdir: str | Path = ".", *, quiet: bool = False) -> int:
+    """Two crawls (day 1, day 2) against the bundled pages; prints where the reports are."""
+    from scraper import pipeline
+
+    work = Path(workdir)
+    store_dir = work / ".errwatch-demo" / "snapshots"
+    shutil.rmtree(store_dir.parent, ignore_errors=True)
+    reports = work / "reports"
+    days = load_pages()
+    refs = {p.id: p for p in build_registry()}
+    keys = set()
+    for path in days["before"]:
+        for ref in refs.values():
+            for locale in ("en", "zh-CN"):
+                if ref.url_path(locale) == path:
+                    keys.add((ref.id, locale))
+    pages = tuple(ref for ref in refs.values() if any(k[0] == ref.id for k in keys))
+    out = sys.stdout
+    with DemoSite(days) as site:
+        cfg = replace(Config(), base_url=site.url, snapshots=str(store_dir), reports=str(reports),
+                      retries=1, backoff=0.0, read_timeout=10.0)
+        result = None
+        for day, at in DAYS:
+            site.day = day
+            result = pipeline.run(cfg, pages=pages, locales=("en", "zh-CN"), at=at,
+                                  progress=not quiet, only=frozenset(keys),
+                                  command=f"errwatch demo (day {day})")
+            if not quiet:
+                out.write(f"day {day}: {pipeline.summary_line(result.report, result.report_dir)}\n")
+    assert result is not None
+    index = (reports / "index.html").resolve()
+    if not quiet:
+        for o in result.failed:
+            out.write(f"  {o.page} {o.locale}: {o.status}: {o.reason}\n")
+        out.write(f"\nOpen {index}\n")
+    return 0
