@@ -82,28 +82,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"errwatch {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    # -v/-q also work after the command ("errwatch run -q"); SUPPRESS keeps the global value.
+    common = _Parser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                        help="more logging (-vv: debug)")
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="only errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("parse", help="parse one saved HTML page into records")
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, parents=[common])
+
+    p = add("parse", "parse one saved HTML page into records")
     p.add_argument("file", metavar="FILE", help="saved HTML page ('-' for stdin)")
     p.add_argument("--page", metavar="ID", help="page id to stamp on the output")
     p.add_argument("--locale", metavar="L", help="en or zh-CN (default: from <html lang>)")
     p.add_argument("--format", choices=("json", "md"), default="json")
 
-    p = sub.add_parser("crawl", help="fetch, validate, parse and store one snapshot")
+    p = add("crawl", "fetch, validate, parse and store one snapshot")
     _add_crawl_options(p)
 
-    p = sub.add_parser("run", help="crawl, diff against the newest good snapshot, report, notify")
+    p = add("run", "crawl, diff against the newest good snapshot, report, notify")
     _add_crawl_options(p)
     _add_report_options(p)
 
-    p = sub.add_parser("diff", help="compare two stored snapshots")
+    p = add("diff", "compare two stored snapshots")
     p.add_argument("old", metavar="OLD", help="snapshot id (or 'previous')")
     p.add_argument("new", metavar="NEW", help="snapshot id (or 'latest')")
     _add_store_options(p)
     _add_report_options(p)
 
-    p = sub.add_parser("history", help="every change of one code across all snapshots")
+    p = add("history", "every change of one code across all snapshots")
     p.add_argument("code", type=int, metavar="CODE", help="error code, e.g. -4087")
     p.add_argument("--page", metavar="ID")
     p.add_argument("--locale", metavar="L")
@@ -111,11 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE")
     p.add_argument("--snapshots", metavar="DIR")
 
-    p = sub.add_parser("schedule", help="run `errwatch run` on a cron expression (APScheduler)")
+    p = add("schedule", "run `errwatch run` on a cron expression (APScheduler)")
     p.add_argument("--config", metavar="FILE")
     p.add_argument("--fail-on", choices=FAIL_ON, default=None)
 
-    p = sub.add_parser("demo", help="the whole pipeline offline on bundled pages")
+    p = add("demo", "the whole pipeline offline on bundled pages")
     p.add_argument("--workdir", metavar="DIR", default=".",
                    help="where snapshots/ and reports/ are written (default .)")
     return parser

@@ -203,6 +203,7 @@ def _report(
     command: str,
     *,
     notify: bool,
+    report_id: str | None = None,
 ) -> RunOutcome:
     from scraper.report import build_report, render_markdown, write_reports
     from scraper.store import id_sort_key
@@ -218,6 +219,8 @@ def _report(
         generic_names=cfg.generic_names,
         command=command,
     )
+    if report_id:
+        report["id"] = report_id
     file_formats = tuple(f for f in formats if f != "github")
     report_dir = write_reports(report, Path(cfg.reports), file_formats, store=store) if file_formats else None
     if notify and (cfg.notify_urls or cfg.failure_urls):
@@ -262,7 +265,7 @@ def diff_snapshots(cfg: Config, old: str, new: str, *, formats: Sequence[str], c
                 if old_records is not None:
                     changes.extend(diff_records(key[0], key[1], old_records, new_records))
     return _report(cfg, store, new, outcomes, baselines, changes, effective, formats, command,
-                   notify=False)
+                   notify=False, report_id=f"{new}-vs-{old}")
 
 
 def exit_code(changes: Sequence[Change], failed: Sequence[PageOutcome], fail_on: str) -> int:

@@ -74,10 +74,18 @@ def _primary_code(d: Mapping[str, Any]) -> int | None:
     return None
 
 
-def id_order(snapshot_id: str) -> tuple[str, int]:
-    """Time order of ids: ``…Z`` < ``…Z-2`` < ``…Z-10`` (string order gets -10 wrong)."""
-    base, _, n = snapshot_id.partition("-")
-    return (base, int(n) if n.isdigit() else 1)
+def id_order(report_id: str) -> tuple[str, int]:
+    """Time order of report ids: a snapshot id, or ``<new>-vs-<old>`` from ``errwatch diff``.
+
+    Folders that are not named after a snapshot sort first instead of failing the index.
+    """
+    from scraper.errors import StoreError
+    from scraper.store import id_sort_key
+
+    try:
+        return id_sort_key(report_id.split("-vs-", 1)[0])
+    except StoreError:
+        return ("", 0)
 
 
 def build_report(
