@@ -69,7 +69,7 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                    help="exit 1 on drift at or above this level (default never)")
     p.add_argument("--format", action="append", metavar="FMT",
                    help="json, html, md, github (repeatable or comma-separated; "
-                        "default json,html,md; github prints annotation lines)")
+                        "default json,html,md; github also prints annotation lines)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -251,6 +251,9 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
     cfg = _config(args)
     pages, locales = select(cfg.pages, (), cfg.locales)
+    if not args.quiet:  # the heartbeat and notification lines are the daemon's log
+        for name in ("errwatch.schedule", "errwatch.notify"):
+            logging.getLogger(name).setLevel(logging.INFO)
 
     def job() -> int:
         outcome = pipeline.run(cfg, pages=pages, locales=locales, formats=DEFAULT_FORMATS,

@@ -221,12 +221,14 @@ def _report(
     )
     if report_id:
         report["id"] = report_id
-    file_formats = tuple(f for f in formats if f != "github")
+    # --format github adds annotations; the report files are written all the same
+    file_formats = tuple(f for f in formats if f != "github") or ("json", "html", "md")
     report_dir = write_reports(report, Path(cfg.reports), file_formats, store=store) if file_formats else None
     if notify and (cfg.notify_urls or cfg.failure_urls):
-        from scraper.notify import notify_run
+        from scraper.notify import default_state_path, notify_run, report_link
 
-        notify_run(report, render_markdown(report), cfg, Path(cfg.snapshots) / ".notify-state.json")
+        link = report_link(report, cfg) or (str(report_dir / "report.html") if report_dir else None)
+        notify_run(report, render_markdown(report, link), cfg, default_state_path(cfg))
     failed = tuple(o for o in outcomes if not o.good)
     return RunOutcome(report, report_dir, tuple(changes), failed)
 

@@ -253,7 +253,7 @@ def test_github_annotations(run: Runner, site: LocalSite, capsys: pytest.Capture
     lines = capsys.readouterr().out.splitlines()
     assert sum(line.startswith("::error") for line in lines) == 4
     assert any("INVALID_PAIR" in line for line in lines)
-    assert not (run.reports / "20260116T060000Z").exists()  # github alone writes no files
+    assert (run.reports / "20260116T060000Z" / "report.md").exists()  # files are written too
 
 
 def test_crawl_stores_a_snapshot_without_reports(run: Runner, site: LocalSite,

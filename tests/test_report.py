@@ -412,12 +412,13 @@ def test_history_counts_from_manifests(tmp_path: Path) -> None:
 
     class Store:
         def snapshot_ids(self) -> list[str]:
-            return ["a", "b", "c"]
+            return [A, B, C]
 
         def manifest(self, sid: str) -> dict[str, Any]:
-            status = "failed" if sid == "b" else "ok"
+            status = "failed" if sid == B else "ok"
             return {"id": sid, "pages": [{"page": "spot", "locale": "en", "status": status,
-                                          "record_count": {"a": 1, "b": 0, "c": 3}[sid]}]}
+                                          "record_count": {A: 1, B: 0, C: 3}[sid]}]}
 
-    assert history_counts(Store()) == {"spot/en": [("a", 1), ("c", 3)]}
-    assert history_counts(Store(), until="b") == {"spot/en": [("a", 1)]}
+    A, B, C = "20260101T000000Z", "20260101T000000Z-2", "20260101T000000Z-10"
+    assert history_counts(Store()) == {"spot/en": [(A, 1), (C, 3)]}
+    assert history_counts(Store(), until=B) == {"spot/en": [(A, 1)]}

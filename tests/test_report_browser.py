@@ -27,7 +27,9 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path(os.environ.get("ERRWATCH_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("ERRWATCH_CHROMEDRIVER", "/usr/bin/chromedriver"))
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+# Screenshots land in a temp folder; ERRWATCH_SCREENSHOTS=docs/screenshots refreshes the
+# README's pictures (of the demo report) without every test run rewriting tracked files.
+SCREENSHOTS_ENV = os.environ.get("ERRWATCH_SCREENSHOTS")
 INSTALL = "apt-get update && apt-get install -y chromium chromium-driver"
 
 
@@ -158,15 +160,44 @@ def test_injected_markup_is_text_and_never_runs(driver: Any, served: tuple[str, 
     assert "<script>window.__pwned=1" in driver.find_element(By.ID, "page-problems").text
 
 
-def test_screenshots_desktop_and_phone(driver: Any, served: tuple[str, dict[str, Any]]) -> None:
-    url, _ = served
-    for name, width in (("report-desktop.png", 1280), ("report-phone.png", 390)):
+def _check_widths(driver: Any, url: str, folder: Path, prefix: str) -> None:
+    for name, width in ((f"{prefix}-desktop.png", 1280), (f"{prefix}-phone.png", 390)):
         _load(driver, url, width)
         # nothing wider than the viewport except inside the horizontally scrolling tables
         overflow = driver.execute_script("return document.documentElement.scrollWidth")
         assert overflow <= width, f"page is {overflow}px wide at a {width}px viewport"
-        _screenshot(driver, SCREENSHOTS / name, width)
-        assert (SCREENSHOTS / name).stat().st_size > 10_000
+        _screenshot(driver, folder / name, width)
+        assert (folder / name).stat().st_size > 10_000
+
+
+def test_screenshots_desktop_and_phone(driver: Any, served: tuple[str, dict[str, Any]], tmp_path: Path) -> None:
+    url, _ = served
+    _check_widths(driver, url, tmp_path, "scenario")
+
+
+def test_demo_report_in_the_browser(driver: Any, tmp_path: Path) -> None:
+    """The report a newcomer sees first: `errwatch demo`, served and opened."""
+    from selenium.webdriver.common.by import By
+
+    from scraper.demo import run_demo
+
+    assert run_demo(tmp_path, quiet=True) == 0
+    reports = tmp_path / "reports"
+    report = json.loads((reports / "20260116T060000Z" / "report.json").read_text("utf-8"))
+    handler = functools.partial(_QuietHandler, directory=str(reports))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/20260116T060000Z/report.html"
+        _load(driver, url, 1280)
+        assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
+        shown = driver.find_element(By.ID, "sum-changes").get_attribute("data-value")
+        assert shown == str(report["summary"]["changes"])
+        assert "INVALID_PAIR" in driver.find_element(By.TAG_NAME, "body").text
+        _check_widths(driver, url, Path(SCREENSHOTS_ENV) if SCREENSHOTS_ENV else tmp_path, "report")
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_index_page_loads(driver: Any, served: tuple[str, dict[str, Any]]) -> None:
