@@ -183,9 +183,6 @@ def test_message_langs(key: str) -> None:
                 assert lang == "zh", f"{key} {r.code}: {msg!r} tagged {lang}"
 
 
-@pytest.mark.skipif(
-    not (ROOT.parent / "shared" / "seeds").is_dir(), reason="seed pages not available"
-)
 def test_fixtures_match_generator() -> None:
     """Fixtures are generated files: a hand edit or a stale copy would test the wrong thing."""
     spec = importlib.util.spec_from_file_location(

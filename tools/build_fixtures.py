@@ -5,7 +5,7 @@ Why this exists: the parser has to be tested on pages shaped the way
 developers.binance.com serves them (Docusaurus shell, hash links holding a U+200B,
 h3/h4 code headings, message tables with <br>, a TOC column full of code texts outside
 the article), but apart from one real page we only have text renderings of the pages
-(the seeds in /work/shared/seeds).  This tool parses every seed into a small, editable
+(the seeds, copied from ../shared/seeds into tests/fixtures/seeds).  This tool parses every seed into a small, editable
 model (:class:`PageModel`), renders the model into the real page's HTML shape and
 derives the expected records straight from the model, so the golden tests never lean
 on the project's own parser.  The real spot page gets its expectation from an
@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS_DIR = ROOT.parent / "shared" / "seeds"
+SEEDS_DIR = ROOT / "tests" / "fixtures" / "seeds"  # a copy of ../shared/seeds, kept in the repo
 REAL_PAGES_DIR = ROOT.parent / "shared" / "real-pages"
 FIXTURES_DIR = ROOT / "tests" / "fixtures"
 PAGES_TOML = ROOT / "scraper" / "data" / "pages.toml"
