@@ -112,7 +112,10 @@ def _diff_coded(
     for code, olds in old_by_code.items():
         news = new_by_code.get(code)
         if news:
-            code_pairs.extend(_pair_occurrences(olds, news, old_names, new_names))
+            if len(olds) == 1 and len(news) == 1:  # the common case, without a call
+                code_pairs.append((olds[0], news[0]))
+            else:
+                code_pairs.extend(_pair_occurrences(olds, news, old_names, new_names))
     old_paired = {i for i, _ in code_pairs}
     new_paired = {j for _, j in code_pairs}
 
@@ -178,6 +181,8 @@ def _pair_occurrences(
 
 def _content_changes(page: str, locale: str, o: Record, n: Record, out: list[Change]) -> None:
     """messages_changed / section_changed / description_changed of one matched pair."""
+    if o.messages == n.messages and o.section == n.section and o.description == n.description:
+        return  # the common case, kept cheap: nothing below can differ
     name = _display_name(n.name)
     added, removed = _message_delta(o.messages, n.messages) if o.messages != n.messages else ((), ())
     if added or removed:

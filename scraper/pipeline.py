@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scraper.errors import UsageError
-from scraper.models import Change, PageOutcome, PageRef, Record
+from scraper.models import Change, FetchResult, PageOutcome, PageRef, Record
 
 if TYPE_CHECKING:  # pragma: no cover
     from scraper.config import Config
@@ -114,18 +114,24 @@ def crawl(
                     etag=base.etag if base else None,
                     last_modified=base.last_modified if base else None,
                 ))
-        on_result = progress_printer(len(requests)) if progress else None
-        results = fetch_all(requests, FetchSettings.from_config(cfg), on_result=on_result)
-        outcomes = [
-            validate(
+        show = progress_printer(len(requests)) if progress else None
+        validated: dict[Key, PageOutcome] = {}
+
+        def on_result(result: FetchResult) -> None:
+            """Validate and parse each page as it arrives, while the others download."""
+            key = (result.page, result.locale)
+            base = baselines[key]
+            validated[key] = validate(
                 result, refs[result.page],
-                baseline_count=(b.record_count if (b := baselines[(result.page, result.locale)]) else None),
+                baseline_count=base.record_count if base else None,
                 loss_threshold=cfg.loss_threshold,
-                accept=(result.page, result.locale) in accept,
+                accept=key in accept,
             )
-            for result in results
-        ]
-        outcomes = mark_duplicates(outcomes)
+            if show is not None:
+                show(result)
+
+        results = fetch_all(requests, FetchSettings.from_config(cfg), on_result=on_result)
+        outcomes = mark_duplicates([validated[(r.page, r.locale)] for r in results])
         snapshot_id = store.new_id(at)
         store.write_snapshot(
             snapshot_id, at, outcomes,

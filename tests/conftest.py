@@ -155,11 +155,15 @@ def _handler(site: LocalSite) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 64  # the default 5 stalls more than 5 parallel connects (~1 s)
+
+
 @pytest.fixture
 def site() -> Iterator[LocalSite]:
     """A live HTTP server on 127.0.0.1 (free port); ``site.base_url`` is its root."""
     s = LocalSite()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(s))
+    server = _Server(("127.0.0.1", 0), _handler(s))
     server.daemon_threads = True
     s.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)  # quick shutdown
