@@ -294,6 +294,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         sys.stderr.write(f"errwatch: error: {exc}\n")
         return exc.exit_code
+    except OSError as exc:  # disk full, permissions, a path that is a file, …
+        if args.verbose > 1:
+            raise
+        sys.stderr.write(f"errwatch: error: {exc}\n")
+        return 2
     except KeyboardInterrupt:
         sys.stderr.write("errwatch: interrupted\n")
         return 130

@@ -300,3 +300,15 @@ def test_demo_runs_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["demo", "--workdir", str(tmp_path), "-q"]) == 0
     again = json.loads((tmp_path / "reports" / "20260116T060000Z" / "report.json").read_text("utf-8"))
     assert again["changes"] == report["changes"]
+
+
+def test_an_unwritable_snapshot_folder_is_one_line(tmp_path: Path, site: LocalSite,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    serve_day(site, "before")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", "utf-8")
+    code = main(["run", *PAGES, "--base-url", site.base_url, "--snapshots", str(blocker / "snaps"),
+                 "--reports", str(tmp_path / "reports")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("errwatch: error:") and err.count("\n") == 1 and "Traceback" not in err
