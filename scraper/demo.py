@@ -23,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 from scraper.config import Config
+from scraper.models import LOCALES
 from scraper.registry import build_registry
 
 DAYS = (
@@ -110,14 +111,10 @@ def run_demo(workdir: str | Path = ".", *, quiet: bool = False) -> int:
     shutil.rmtree(store_dir.parent, ignore_errors=True)
     reports = work / "reports"
     days = load_pages()
-    refs = {p.id: p for p in build_registry()}
-    keys = set()
-    for path in days["before"]:
-        for ref in refs.values():
-            for locale in ("en", "zh-CN"):
-                if ref.url_path(locale) == path:
-                    keys.add((ref.id, locale))
-    pages = tuple(ref for ref in refs.values() if any(k[0] == ref.id for k in keys))
+    registry = build_registry()
+    by_path = {ref.url_path(loc): (ref.id, loc) for ref in registry for loc in LOCALES}
+    keys = {by_path[path] for path in days["before"]}
+    pages = tuple(ref for ref in registry if any(k[0] == ref.id for k in keys))
     out = sys.stdout
     with DemoSite(days) as site:
         cfg = replace(Config(), base_url=site.url, snapshots=str(store_dir), reports=str(reports),
@@ -125,7 +122,7 @@ def run_demo(workdir: str | Path = ".", *, quiet: bool = False) -> int:
         result = None
         for day, at in DAYS:
             site.day = day
-            result = pipeline.run(cfg, pages=pages, locales=("en", "zh-CN"), at=at,
+            result = pipeline.run(cfg, pages=pages, locales=LOCALES, at=at,
                                   progress=not quiet, only=frozenset(keys),
                                   command=f"errwatch demo (day {day})")
             if not quiet:
@@ -133,7 +130,6 @@ def run_demo(workdir: str | Path = ".", *, quiet: bool = False) -> int:
     assert result is not None
     index = (reports / "index.html").resolve()
     if not quiet:
-        for o in result.failed:
-            out.write(f"  {o.page} {o.locale}: {o.status}: {o.reason}\n")
+        out.writelines(line + "\n" for line in pipeline.failure_lines(result.failed))
         out.write(f"\nOpen {index}\n")
     return 0

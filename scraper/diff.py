@@ -33,10 +33,10 @@ from typing import Any
 
 from scraper.errors import UsageError
 from scraper.models import BREAKING_KINDS, CHANGE_KINDS, Change, Record
+from scraper.parse import INVISIBLE
 
 FAIL_ON = ("never", "any", "breaking")
 _KIND_ORDER = {kind: i for i, kind in enumerate(CHANGE_KINDS)}
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACE_RE = re.compile(r"\s+")  # \s covers NBSP, U+202F, ideographic space, tabs, newlines
 _TRAILING_RE = re.compile(r"[^\S\n]+\n")
 
@@ -48,7 +48,7 @@ def norm_text(text: str | None) -> str:
     if (text.isascii() and text.isprintable() and "  " not in text
             and text[0] != " " and text[-1] != " "):
         return text  # already normal: the common case, kept cheap for 10,000-code pages
-    return _SPACE_RE.sub(" ", text.translate(_INVISIBLE)).strip()
+    return _SPACE_RE.sub(" ", text.translate(INVISIBLE)).strip()
 
 
 def norm_name(name: str | None) -> str:
@@ -60,7 +60,7 @@ def clean_text(text: str | None) -> str | None:
     """The display form: invisible characters gone, NBSP as space, lines kept."""
     if text is None:
         return None
-    text = text.translate(_INVISIBLE).replace("\u00a0", " ").replace("\u202f", " ")
+    text = text.translate(INVISIBLE).replace("\u00a0", " ").replace("\u202f", " ")
     return _TRAILING_RE.sub("\n", text).strip()
 
 

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from scraper.config import Config
+from scraper.files import atomic_write_text
 from scraper.models import GOOD_STATUSES
 
 log = logging.getLogger("errwatch.notify")
@@ -123,17 +122,7 @@ def save_state(state_path: Path, failing: Mapping[str, Mapping[str, Any]]) -> No
     """Write atomically (temp file + rename) so a killed run never leaves half a file."""
     data = {"version": STATE_VERSION, "failing": {k: dict(failing[k]) for k in sorted(failing)}}
     text = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-notify-", dir=state_path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, state_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(state_path, text, fsync=True)
 
 
 def _page_key(page: Mapping[str, Any]) -> str:

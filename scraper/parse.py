@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # A heading "starts with a code": optional minus sign, 3-7 digits, then a non-word char
 # or the end ("10xx - General …" and "6XXX - Savings" are sections, not codes).
 _CODE_RE = re.compile(r"^\s*([-\u2212\u2013]?)(\d{3,7})(?![\w.,])\s*[:\uff1a\u2013\u2014-]?\s*(.*)$", re.DOTALL)
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 _LATIN_WORD_RE = re.compile(r"[A-Za-z]{2,}")
 _QUOTES = "\"'\u201c\u201d\u2018\u2019\u300c\u300d"
@@ -50,7 +50,7 @@ _IGNORED = {
 
 def clean_text(text: str) -> str:
     """Collapse white space (NBSP included) and drop zero-width characters."""
-    return " ".join(text.translate(_INVISIBLE).split())
+    return " ".join(text.translate(INVISIBLE).split())
 
 
 def detect_lang(text: str) -> str:
@@ -103,7 +103,7 @@ def _heading_anchor(el: HtmlElement) -> str | None:
             if _is_hash_link(child) and "#" in href:
                 anchor = href.split("#", 1)[1]
                 break
-    anchor = (anchor or "").translate(_INVISIBLE).strip()
+    anchor = (anchor or "").translate(INVISIBLE).strip()
     return anchor or None
 
 
@@ -390,7 +390,7 @@ def article_markdown(article: HtmlElement) -> str:
     html = lxml.html.tostring(article, encoding="unicode")
     soup = BeautifulSoup(html, "lxml", element_classes={Tag: _markdown_tag_class()})
     md = MarkdownConverter(heading_style=ATX, bullets="*", escape_underscores=False).convert_soup(soup)
-    md = md.translate(_INVISIBLE)
+    md = md.translate(INVISIBLE)
     return re.sub(r"\n{3,}", "\n\n", md).strip() + "\n"
 
 

@@ -148,15 +148,12 @@ def crawl_summary(result: CrawlResult) -> str:
     for o in result.outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
     parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    lines = [f"snapshot {result.snapshot_id}: {parts}"]
-    lines += [f"  {o.page} {o.locale}: {o.status}: {o.reason}" for o in result.failed]
-    return "\n".join(lines)
+    return "\n".join([f"snapshot {result.snapshot_id}: {parts}", *failure_lines(result.failed)])
 
 
-def _baseline_records(store: SnapshotStore, entry: BaselineEntry | None, key: Key) -> tuple[Record, ...] | None:
-    if entry is None:
-        return None
-    return store.records(entry.snapshot_id, key[0], key[1])
+def failure_lines(failed: Sequence[PageOutcome]) -> list[str]:
+    """One indented line per page that failed or was quarantined, with its reason."""
+    return [f"  {o.page} {o.locale}: {o.status}: {o.reason}" for o in failed]
 
 
 def run(
@@ -182,16 +179,14 @@ def run(
     for o in crawled.outcomes:
         key = (o.page, o.locale)
         base = crawled.baselines.get(key)
+        old = base.load_records() if base else None
         if o.status == "ok" and o.records is not None:
             effective[key] = o.records
-            old = _baseline_records(store, base, key)
             if old is not None:
                 changes.extend(diff_records(o.page, o.locale, old, o.records,
                                             generic_names=cfg.generic_names))
-        else:  # not_modified, failed, quarantined: the baseline still stands
-            old = _baseline_records(store, base, key)
-            if old is not None:
-                effective[key] = old
+        elif old is not None:  # not_modified, failed, quarantined: the baseline still stands
+            effective[key] = old
     return _report(cfg, store, crawled.snapshot_id, crawled.outcomes,
                    {k: (b.snapshot_id if b else None) for k, b in crawled.baselines.items()},
                    changes, effective, formats, command, notify=True)
@@ -296,9 +291,7 @@ def finish(outcome: RunOutcome, fail_on: str, formats: Sequence[str], *, quiet: 
         if text:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
     elif not quiet and (outcome.changes or outcome.failed or always_print):
-        print(summary_line(report, outcome.report_dir))
-        for o in outcome.failed:
-            print(f"  {o.page} {o.locale}: {o.status}: {o.reason}")
+        print("\n".join([summary_line(report, outcome.report_dir), *failure_lines(outcome.failed)]))
     return exit_code(outcome.changes, outcome.failed, fail_on)
 
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +20,7 @@ from urllib.parse import urlsplit
 
 from scraper import __version__
 from scraper.errors import StoreError, UsageError
+from scraper.files import atomic_write_text
 from scraper.models import (
     BREAKING_KINDS,
     CHANGE_KINDS,
@@ -31,6 +30,7 @@ from scraper.models import (
     Record,
     code_count,
 )
+from scraper.parse import INVISIBLE
 from scraper.views import cross_page, locale_gaps
 
 if TYPE_CHECKING:
@@ -358,7 +358,7 @@ _SLUG_DROP = re.compile(r"[^\w\- ]", re.UNICODE)
 def _slug(code: Any, name: Any) -> str:
     """Docusaurus (github-slugger) heading id, for changes that carry no anchor."""
     text = " ".join(str(x) for x in (code, name) if x is not None)
-    text = text.replace("\u200b", "").strip().lower()
+    text = text.translate(INVISIBLE).strip().lower()
     return _SLUG_DROP.sub("", text).replace(" ", "-")
 
 
@@ -570,22 +570,6 @@ def history_counts(store: Any, until: str | None = None) -> dict[str, list[tuple
 # ---------------------------------------------------------------------------- files
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Write beside the target and rename, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def report_json(report: Mapping[str, Any]) -> str:
     """The stable serialization of report.json (UTF-8 text, indent 1)."""
     return json.dumps(report, ensure_ascii=False, indent=1) + "\n"
@@ -623,15 +607,15 @@ def write_reports(
     out = root / str(report["id"])
     try:
         if "json" in formats:
-            _atomic_write(out / "report.json", report_json(report))
+            atomic_write_text(out / "report.json", report_json(report))
         if "html" in formats:
             counts = history_counts(store, until=report["id"]) if store is not None else None
-            _atomic_write(out / "report.html", render_html(report, counts))
+            atomic_write_text(out / "report.html", render_html(report, counts))
         if "md" in formats:
-            _atomic_write(out / "report.md", render_markdown(report, str(out / "report.html")))
+            atomic_write_text(out / "report.md", render_markdown(report, str(out / "report.html")))
         if "json" in formats:
             mtime = (out / "report.json").stat().st_mtime_ns
-            _atomic_write(out / SUMMARY_CACHE, json.dumps(_summary_entry(report, mtime), ensure_ascii=False, indent=1) + "\n")
+            atomic_write_text(out / SUMMARY_CACHE, json.dumps(_summary_entry(report, mtime), ensure_ascii=False, indent=1) + "\n")
         write_index(root)
     except OSError as exc:
         raise StoreError(f"cannot write report to {out}: {exc}") from None
@@ -658,7 +642,7 @@ def _index_entry(folder: Path) -> dict[str, Any] | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None  # a foreign or broken folder: leave it out of the index
     try:
-        _atomic_write(cache, json.dumps(entry, ensure_ascii=False, indent=1) + "\n")
+        atomic_write_text(cache, json.dumps(entry, ensure_ascii=False, indent=1) + "\n")
     except OSError:
         pass  # read-only reports folder: the index is still right, just slower next time
     return entry
@@ -697,7 +681,7 @@ def write_index(reports_dir: str | Path) -> Path:
             entries.append({**entry, "href": f"{folder.name}/{name}"})
     target = root / "index.html"
     try:
-        _atomic_write(target, render_index(entries))
+        atomic_write_text(target, render_index(entries))
     except OSError as exc:
         raise StoreError(f"cannot write {target}: {exc}") from None
     return target
