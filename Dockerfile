@@ -18,7 +18,7 @@ RUN groupadd --system --gid 10001 errwatch \
 
 # Only what the package build needs (no .venv, tests or local snapshots in the image).
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY scraper ./scraper
 # tzdata: the IANA time zones for `timezone` (slim images may not ship them).
 RUN pip install . tzdata \
@@ -30,4 +30,5 @@ USER errwatch
 VOLUME ["/data/snapshots", "/data/reports"]
 
 ENTRYPOINT ["errwatch"]
-CMD ["schedule", "--config", "/config/errwatch.toml"]
+# --run-on-start: a fresh container writes its first reports now, not at the first cron time.
+CMD ["schedule", "--config", "/config/errwatch.toml", "--run-on-start"]

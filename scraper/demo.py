@@ -6,13 +6,16 @@ through the real fetch path: day 1 establishes the baselines, day 2 serves the e
 pages (a renumbering, a rename, added/removed codes, edited messages, a lagging zh-CN
 page, a page that lost most codes and one wrong page).  The demo's snapshots live in
 ``<workdir>/.errwatch-demo/`` (rebuilt each time); the reports go to
-``<workdir>/reports/`` like a real run's.
+``<workdir>/reports/`` like a real run's.  It ends by printing the commands that carry on
+from there (the history of the renumbered code, the diff, the HTML), with the paths that
+hold the demo's data.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import shlex
 import shutil
 import sys
 import threading
@@ -23,7 +26,8 @@ from importlib import resources
 from pathlib import Path
 
 from scraper.config import Config
-from scraper.models import LOCALES
+from scraper.files import doing
+from scraper.models import LOCALES, Change
 from scraper.registry import build_registry
 
 DAYS = (
@@ -102,13 +106,42 @@ class DemoSite:
         self.server.server_close()
 
 
+def next_commands(store_dir: Path, reports: Path, changes: tuple[Change, ...]) -> list[str]:
+    """Shell commands that work on the demo's data, to print after it (and to test)."""
+    snaps = shlex.quote(str(store_dir))
+    out: list[str] = []
+    moved = next((c for c in changes if c.kind == "renumbered" and c.old_code is not None), None)
+    if moved is None:  # no renumbering in the data: follow any change with a code
+        moved = next((c for c in changes if c.code is not None), None)
+    if moved is not None:
+        code = moved.old_code if moved.old_code is not None else moved.code
+        out.append(f"errwatch history {code} --page {moved.page} --snapshots {snaps}")
+    out.append(
+        f"errwatch diff previous latest --snapshots {snaps} --reports {shlex.quote(str(reports))}"
+    )
+    return out
+
+
+def _clear(folder: Path) -> None:
+    with doing("clearing the demo's snapshot folder", folder):
+        try:
+            shutil.rmtree(folder)
+        except FileNotFoundError:
+            pass
+        except NotADirectoryError:
+            raise FileExistsError(17, "File exists", str(folder)) from None
+
+
 def run_demo(workdir: str | Path = ".", *, quiet: bool = False) -> int:
-    """Two crawls (day 1, day 2) against the bundled pages; prints where the reports are."""
+    """Two crawls (day 1, day 2) against the bundled pages; prints where the reports are.
+
+    Ends with the commands that carry on from the demo's data (see ``next_commands``).
+    """
     from scraper import pipeline
 
     work = Path(workdir)
-    store_dir = work / ".errwatch-demo" / "snapshots"
-    shutil.rmtree(store_dir.parent, ignore_errors=True)
+    store_dir = work / ".errwatch-demo"
+    _clear(store_dir)
     reports = work / "reports"
     days = load_pages()
     registry = build_registry()
@@ -117,14 +150,30 @@ def run_demo(workdir: str | Path = ".", *, quiet: bool = False) -> int:
     pages = tuple(ref for ref in registry if any(k[0] == ref.id for k in keys))
     out = sys.stdout
     with DemoSite(days) as site:
-        cfg = replace(Config(), base_url=site.url, snapshots=str(store_dir), reports=str(reports),
-                      retries=1, backoff=0.0, read_timeout=10.0)
+        cfg = replace(
+            Config(),
+            base_url=site.url,
+            snapshots=str(store_dir),
+            reports=str(reports),
+            retries=1,
+            backoff=0.0,
+            read_timeout=10.0,
+        )
         result = None
         for day, at in DAYS:
             site.day = day
-            result = pipeline.run(cfg, pages=pages, locales=LOCALES, at=at,
-                                  progress=not quiet, only=frozenset(keys),
-                                  command=f"errwatch demo (day {day})")
+            with doing(
+                f"running the demo's day {day} (snapshots in {store_dir}, reports in {reports})"
+            ):
+                result = pipeline.run(
+                    cfg,
+                    pages=pages,
+                    locales=LOCALES,
+                    at=at,
+                    progress=not quiet,
+                    only=frozenset(keys),
+                    command=f"errwatch demo (day {day})",
+                )
             if not quiet:
                 out.write(f"day {day}: {pipeline.summary_line(result.report, result.report_dir)}\n")
     assert result is not None
@@ -132,4 +181,6 @@ def run_demo(workdir: str | Path = ".", *, quiet: bool = False) -> int:
     if not quiet:
         out.writelines(line + "\n" for line in pipeline.failure_lines(result.failed))
         out.write(f"\nOpen {index}\n")
+        out.write("\nNext, on the demo's data:\n")
+        out.writelines(f"  {cmd}\n" for cmd in next_commands(store_dir, reports, result.changes))
     return 0

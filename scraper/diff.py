@@ -15,7 +15,8 @@ Matching, in this order:
    If the old code is still there under another name, that pair is also ``renamed``
    (code -4087: INVALID_PAIR -> REDUCE_ONLY_ORDER_PERMISSION), but its content is not
    compared, because the record now means something else.
-3. Code-less table rows ("Filter failures") by (section, messages, name).
+3. Code-less table rows ("Filter failures") by their messages (and name) wherever they
+   sit: same section first, then across sections (``section_changed``).
 
 Text is compared after normalisation (zero-width characters dropped, NBSP and runs of
 white space collapsed, ends trimmed) so that edits of white space alone are no change;
@@ -45,8 +46,13 @@ def norm_text(text: str | None) -> str:
     """The comparison form of a message, section or description."""
     if not text:
         return ""
-    if (text.isascii() and text.isprintable() and "  " not in text
-            and text[0] != " " and text[-1] != " "):
+    if (
+        text.isascii()
+        and text.isprintable()
+        and "  " not in text
+        and text[0] != " "
+        and text[-1] != " "
+    ):
         return text  # already normal: the common case, kept cheap for 10,000-code pages
     return _SPACE_RE.sub(" ", text.translate(INVISIBLE)).strip()
 
@@ -79,13 +85,16 @@ def diff_records(
     generic = {norm_name(n) for n in generic_names}
     out: list[Change] = []
     _diff_coded(
-        page, locale,
+        page,
+        locale,
         [r for r in old if r.code is not None],
         [r for r in new if r.code is not None],
-        generic, out,
+        generic,
+        out,
     )
     _diff_codeless(
-        page, locale,
+        page,
+        locale,
         [r for r in old if r.code is None],
         [r for r in new if r.code is None],
         out,
@@ -95,7 +104,11 @@ def diff_records(
 
 
 def _diff_coded(
-    page: str, locale: str, old: list[Record], new: list[Record], generic: set[str],
+    page: str,
+    locale: str,
+    old: list[Record],
+    new: list[Record],
+    generic: set[str],
     out: list[Change],
 ) -> None:
     old_names = [norm_name(r.name) for r in old]
@@ -135,25 +148,53 @@ def _diff_coded(
 
     for i, j in name_pairs:
         o, n = old[i], new[j]
-        out.append(Change("renumbered", page, locale, name=_display_name(n.name),
-                          old_code=o.code, new_code=n.code, anchor=n.anchor))
+        out.append(
+            Change(
+                "renumbered",
+                page,
+                locale,
+                name=_display_name(n.name),
+                old_code=o.code,
+                new_code=n.code,
+                anchor=n.anchor,
+            )
+        )
         _content_changes(page, locale, o, n, out)
     for i, j in code_pairs:
         o, n = old[i], new[j]
         if old_names[i] != new_names[j]:
-            out.append(Change("renamed", page, locale, code=n.code,
-                              old_name=_display_name(o.name), new_name=_display_name(n.name),
-                              anchor=n.anchor))
+            out.append(
+                Change(
+                    "renamed",
+                    page,
+                    locale,
+                    code=n.code,
+                    old_name=_display_name(o.name),
+                    new_name=_display_name(n.name),
+                    anchor=n.anchor,
+                )
+            )
         if i not in old_moved and j not in new_moved:
             _content_changes(page, locale, o, n, out)
     for i, o in enumerate(old):
         if i not in old_paired and i not in old_moved:
-            out.append(Change("removed", page, locale, code=o.code,
-                              name=_display_name(o.name), anchor=o.anchor))
+            out.append(
+                Change(
+                    "removed",
+                    page,
+                    locale,
+                    code=o.code,
+                    name=_display_name(o.name),
+                    anchor=o.anchor,
+                )
+            )
     for j, n in enumerate(new):
         if j not in new_paired and j not in new_moved:
-            out.append(Change("added", page, locale, code=n.code,
-                              name=_display_name(n.name), anchor=n.anchor))
+            out.append(
+                Change(
+                    "added", page, locale, code=n.code, name=_display_name(n.name), anchor=n.anchor
+                )
+            )
 
 
 def _pair_occurrences(
@@ -184,18 +225,48 @@ def _content_changes(page: str, locale: str, o: Record, n: Record, out: list[Cha
     if o.messages == n.messages and o.section == n.section and o.description == n.description:
         return  # the common case, kept cheap: nothing below can differ
     name = _display_name(n.name)
-    added, removed = _message_delta(o.messages, n.messages) if o.messages != n.messages else ((), ())
+    added, removed = (
+        _message_delta(o.messages, n.messages) if o.messages != n.messages else ((), ())
+    )
     if added or removed:
-        out.append(Change("messages_changed", page, locale, code=n.code, name=name,
-                          added_messages=added, removed_messages=removed, anchor=n.anchor))
+        out.append(
+            Change(
+                "messages_changed",
+                page,
+                locale,
+                code=n.code,
+                name=name,
+                added_messages=added,
+                removed_messages=removed,
+                anchor=n.anchor,
+            )
+        )
     if o.section != n.section and norm_text(o.section) != norm_text(n.section):
-        out.append(Change("section_changed", page, locale, code=n.code, name=name,
-                          old_section=clean_text(o.section), new_section=clean_text(n.section),
-                          anchor=n.anchor))
+        out.append(
+            Change(
+                "section_changed",
+                page,
+                locale,
+                code=n.code,
+                name=name,
+                old_section=clean_text(o.section),
+                new_section=clean_text(n.section),
+                anchor=n.anchor,
+            )
+        )
     if o.description != n.description and norm_text(o.description) != norm_text(n.description):
-        out.append(Change("description_changed", page, locale, code=n.code, name=name,
-                          old_description=clean_text(o.description),
-                          new_description=clean_text(n.description), anchor=n.anchor))
+        out.append(
+            Change(
+                "description_changed",
+                page,
+                locale,
+                code=n.code,
+                name=name,
+                old_description=clean_text(o.description),
+                new_description=clean_text(n.description),
+                anchor=n.anchor,
+            )
+        )
 
 
 def _message_delta(
@@ -223,33 +294,83 @@ def _pick(messages: Sequence[str], wanted: Counter[str]) -> tuple[str, ...]:
 def _diff_codeless(
     page: str, locale: str, old: list[Record], new: list[Record], out: list[Change]
 ) -> None:
-    """Table rows without codes, keyed by (section, messages, name), matched in order."""
-    def key(r: Record) -> tuple[str, tuple[str, ...], str]:
-        return (norm_text(r.section), tuple(m for m in map(norm_text, r.messages) if m),
-                norm_name(r.name))
+    """Table rows without codes match by their message wherever they sit on the page.
 
-    new_by_key: dict[tuple[str, tuple[str, ...], str], deque[Record]] = defaultdict(deque)
-    for n in new:
-        new_by_key[key(n)].append(n)
+    First rows that kept their section (key: section, messages, name), in order; then the
+    rest by (messages, name) alone: a row whose section heading was renamed or which moved
+    to another table is one ``section_changed``, never a removal plus an addition (a
+    renamed heading above a 40-row table is 40 section moves, not 80 breaking changes).
+    """
+
+    def content(r: Record) -> tuple[tuple[str, ...], str]:
+        return tuple(m for m in map(norm_text, r.messages) if m), norm_name(r.name)
+
+    new_by_key: dict[tuple[str, tuple[tuple[str, ...], str]], deque[int]] = defaultdict(deque)
+    for j, n in enumerate(new):
+        new_by_key[(norm_text(n.section), content(n))].append(j)
+    pairs: list[tuple[Record, Record]] = []
+    used: set[int] = set()
+    rest_old: list[Record] = []
     for o in old:
-        queue = new_by_key.get(key(o))
+        queue = new_by_key.get((norm_text(o.section), content(o)))
         if queue:
-            n = queue.popleft()
-            if norm_text(o.description) != norm_text(n.description):
-                out.append(_row_change("description_changed", page, locale, n,
-                                       old_description=clean_text(o.description),
-                                       new_description=clean_text(n.description)))
+            j = queue.popleft()
+            used.add(j)
+            pairs.append((o, new[j]))
+        else:
+            rest_old.append(o)
+    moved_to: dict[tuple[tuple[str, ...], str], deque[int]] = defaultdict(deque)
+    for j, n in enumerate(new):
+        if j not in used:
+            moved_to[content(n)].append(j)
+    for o in rest_old:
+        queue = moved_to.get(content(o))
+        if queue:
+            j = queue.popleft()
+            used.add(j)
+            n = new[j]
+            pairs.append((o, n))
+            out.append(
+                _row_change(
+                    "section_changed",
+                    page,
+                    locale,
+                    n,
+                    old_section=clean_text(o.section),
+                    new_section=clean_text(n.section),
+                )
+            )
         else:
             out.append(_row_change("removed", page, locale, o))
-    for queue in new_by_key.values():
-        for n in queue:
+    for o, n in pairs:
+        if norm_text(o.description) != norm_text(n.description):
+            out.append(
+                _row_change(
+                    "description_changed",
+                    page,
+                    locale,
+                    n,
+                    old_description=clean_text(o.description),
+                    new_description=clean_text(n.description),
+                )
+            )
+    for j, n in enumerate(new):
+        if j not in used:
             out.append(_row_change("added", page, locale, n))
 
 
 def _row_change(kind: str, page: str, locale: str, r: Record, **kw: Any) -> Change:
     message = " / ".join(clean_text(m) or "" for m in r.messages if norm_text(m)) or None
-    return Change(kind, page, locale, name=_display_name(r.name), section=clean_text(r.section),
-                  message=message, anchor=r.anchor, **kw)
+    return Change(
+        kind,
+        page,
+        locale,
+        name=_display_name(r.name),
+        section=clean_text(r.section),
+        message=message,
+        anchor=r.anchor,
+        **kw,
+    )
 
 
 def _display_name(name: str | None) -> str | None:

@@ -3,6 +3,7 @@
     ErrwatchError            base; the CLI prints ``errwatch: error: <message>``
     ├── UsageError           bad arguments or input file          -> exit 2
     │   └── NotAnErrorPage   the file is not a Docusaurus error-code page
+    │       └── UnreadablePage  it cannot be read whole (charset, nesting)
     ├── ConfigError          invalid errwatch.toml / page registry -> exit 2
     ├── LockError            another run holds the snapshot lock   -> exit 2
     └── StoreError           a snapshot cannot be read or written  -> exit 2
@@ -26,6 +27,10 @@ class UsageError(ErrwatchError):
 
 class NotAnErrorPage(UsageError):
     """The HTML is not a Docusaurus error-code page (no article, no code headings)."""
+
+
+class UnreadablePage(NotAnErrorPage):
+    """The document could not be read whole (charset, parser limits, unclosed markup)."""
 
 
 class ConfigError(ErrwatchError):

@@ -1,120 +1,235 @@
-"""One error code across every stored snapshot: when it appeared, moved, changed, left.
+"""Stored history through the one classifier: every good state of a page, in order.
 
 SDK maintainers ask "since when is -4087 REDUCE_ONLY_ORDER_PERMISSION on USDⓈ-M?".  The
-answer is in the snapshots, but a run's diff only covers two of them; this walks all good
-snapshots of each page and locale in order and compares the code's own records between
-consecutive states.  Failed and quarantined snapshots are skipped, exactly as they are
-never a baseline.
+answer is in the snapshots, but a run's diff only covers two of them.  ``walk`` visits the
+good states of each page and locale oldest first and classifies each step with
+``scraper.diff.diff_records``, the same classifier ``run`` and ``diff`` use (same config,
+``generic_names`` included), so ``history`` can never tell a different story than the
+reports did.  Failed and quarantined snapshots are skipped exactly as they are never a
+baseline; an unreadable manifest or a corrupt records object is skipped with one warning
+(the store's), and the page's previous good state stands.
+
+``code_history`` turns the steps into the events of one code; the catalogue
+(``first_seen``/``last_changed``) and the per-code report pages read the same steps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from scraper.diff import norm_text
-from scraper.models import GOOD_STATUSES, LOCALES, Record
-from scraper.views import normalize_name
+from scraper.diff import diff_records
+from scraper.errors import StoreError
+from scraper.models import GOOD_STATUSES, LOCALES, Change, Record
 
-__all__ = ["EVENT_KINDS", "code_history", "format_history"]
+__all__ = ["EVENT_KINDS", "Step", "code_events", "code_history", "format_history", "walk"]
+
+log = logging.getLogger("errwatch.history")
 
 EVENT_KINDS: tuple[str, ...] = (
-    "first_seen", "re_added", "renumbered", "renamed", "removed",
-    "messages_changed", "section_changed", "description_changed",
+    "first_seen",
+    "re_added",
+    "added",
+    "renumbered",
+    "renamed",
+    "removed",
+    "messages_changed",
+    "section_changed",
+    "description_changed",
 )
-
-
-def _norm_text(text: str | None) -> str:
-    return norm_text(text)
+_CONTENT_KINDS = ("messages_changed", "section_changed", "description_changed")
 
 
 @dataclass(frozen=True)
-class _State:
-    """The code's records in one snapshot, plus which codes carry which names there."""
+class Step:
+    """One good state of a page and locale, and what changed since the previous one."""
 
+    page: str
+    locale: str
     snapshot: str
-    records: tuple[Record, ...]  # records carrying the code (a code may repeat on a page)
-    name_codes: Mapping[str, frozenset[int]]  # normalized name -> codes on the page
+    previous: str | None
+    records: tuple[Record, ...]
+    changes: tuple[Change, ...]
 
 
-def _manifest_pages(manifest: Any) -> list[Mapping[str, Any]]:
-    pages = manifest["pages"] if isinstance(manifest, Mapping) else manifest.pages
-    return [p if isinstance(p, Mapping) else vars(p) for p in pages]
+def _locale_key(locale: str) -> tuple[int, str]:
+    return (LOCALES.index(locale) if locale in LOCALES else len(LOCALES), locale)
 
 
-def _load(store: Any, sid: str, page: str, locale: str, code: int) -> _State | None:
-    stored = store.records(sid, page, locale)
-    if stored is None:
-        return None  # a good entry without records: nothing to compare, skip it
-    recs = [r if isinstance(r, Record) else Record.from_dict(r) for r in stored]
-    name_codes: dict[str, set[int]] = {}
-    for r in recs:
-        if r.code is not None and r.name:
-            name_codes.setdefault(normalize_name(r.name), set()).add(r.code)
-    return _State(
-        snapshot=sid,
-        records=tuple(r for r in recs if r.code == code),
-        name_codes={k: frozenset(v) for k, v in name_codes.items()},
-    )
+def _timelines(
+    store: Any, ids: Sequence[str], page: str | None, locale: str | None
+) -> dict[tuple[str, str], list[tuple[str, str | None]]]:
+    """(page, locale) -> [(good snapshot id, records hash)] in the store's time order."""
+    timelines: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+    for sid in ids:
+        try:
+            pages = store.manifest(sid)["pages"]
+        except StoreError as exc:  # the store lists readable snapshots; a race or a hand edit
+            log.warning("skipping snapshot %s: %s", sid, exc)
+            continue
+        for entry in pages:
+            if page is not None and entry["page"] != page:
+                continue
+            if locale is not None and entry["locale"] != locale:
+                continue
+            if entry.get("status") in GOOD_STATUSES and entry.get("records"):
+                key = (entry["page"], entry["locale"])
+                timelines.setdefault(key, []).append((sid, entry.get("records")))
+    return timelines
 
 
-def _names(recs: Sequence[Record]) -> dict[str, str]:
-    return {normalize_name(r.name): r.name for r in recs if r.name}
+def walk(
+    store: Any,
+    *,
+    page: str | None = None,
+    locale: str | None = None,
+    until: str | None = None,
+    generic_names: Iterable[str] = (),
+) -> Iterator[Step]:
+    """Every good state of every page and locale (or the ones named), oldest first.
+
+    Pages come in (page, locale) order, each page's states in time order; a state whose
+    records are byte-identical to the previous one (same object hash) is folded into it.
+    ``until`` (a snapshot id) stops after that snapshot.
+    """
+    from scraper.store import id_sort_key
+
+    generic = tuple(generic_names)
+    ids = list(store.snapshot_ids())
+    if until is not None:
+        limit = id_sort_key(until)
+        ids = [sid for sid in ids if id_sort_key(sid) <= limit]
+    timelines = _timelines(store, ids, page, locale)
+    for pg, loc in sorted(timelines, key=lambda k: (k[0], _locale_key(k[1]))):
+        prev: tuple[Record, ...] | None = None
+        prev_sid: str | None = None
+        prev_hash: str | None = None
+        for sid, records_hash in timelines[(pg, loc)]:
+            if prev is not None and records_hash == prev_hash:
+                continue
+            records = store.readable_records(sid, pg, loc)  # bad object: one warning, None
+            if records is None:
+                continue
+            changes: tuple[Change, ...] = ()
+            if prev is not None:
+                changes = tuple(diff_records(pg, loc, prev, records, generic_names=generic))
+            yield Step(pg, loc, sid, prev_sid, tuple(records), changes)
+            prev, prev_sid, prev_hash = tuple(records), sid, records_hash
 
 
-def _compare(prev: _State, cur: _State, code: int, base: dict[str, Any], seen: bool) -> list[dict[str, Any]]:
-    """Events for one code between two consecutive good states of a page."""
+def _first(records: Sequence[Record], code: int) -> Record | None:
+    return next((r for r in records if r.code == code), None)
+
+
+def code_events(steps: Iterable[Step], code: int) -> list[dict[str, Any]]:
+    """The events of one code in ``steps`` (which may hold other pages and codes too)."""
     events: list[dict[str, Any]] = []
-
-    def ev(kind: str, **fields: Any) -> None:
-        events.append({**base, "snapshot": cur.snapshot, "previous": prev.snapshot,
-                       "kind": kind, "code": code, **fields})
-
-    old, new = prev.records, cur.records
-    if not old and new:
-        ev("re_added" if seen else "first_seen", name=new[0].name, section=new[0].section,
-           messages=list(new[0].messages))
-    old_names, new_names = _names(old), _names(new)
-    # A name that left this code for another one, or came here from another code.
-    for norm, name in old_names.items():
-        if norm in new_names:
-            continue
-        elsewhere = sorted(cur.name_codes.get(norm, frozenset()) - {code}, key=abs)
-        for other in elsewhere:
-            if other not in prev.name_codes.get(norm, frozenset()):
-                ev("renumbered", name=name, old_code=code, new_code=other, direction="moved_away")
-    for norm, name in new_names.items():
-        if norm in old_names:
-            continue
-        before = sorted(prev.name_codes.get(norm, frozenset()) - {code}, key=abs)
-        for other in before:
-            if other not in cur.name_codes.get(norm, frozenset()):
-                ev("renumbered", name=name, old_code=other, new_code=code, direction="moved_here")
-    if old and new:
-        o, n = old[0], new[0]
-        if (o.name and n.name and normalize_name(o.name) != normalize_name(n.name)) or (bool(o.name) != bool(n.name)):
-            ev("renamed", old_name=o.name, new_name=n.name)
-        if any(e["kind"] == "renumbered" and e["direction"] == "moved_away" for e in events):
-            return events  # the code now means something else: its old text moved with the name
-        old_msgs = {_norm_text(m) for m in o.messages}
-        new_msgs = {_norm_text(m) for m in n.messages}
-        added = [m for m in n.messages if _norm_text(m) not in old_msgs]
-        removed = [m for m in o.messages if _norm_text(m) not in new_msgs]
-        if added or removed:
-            ev("messages_changed", name=n.name, added_messages=added, removed_messages=removed)
-        if _norm_text(o.section) != _norm_text(n.section):
-            ev("section_changed", name=n.name, old_section=o.section, new_section=n.section)
-        if _norm_text(o.description) != _norm_text(n.description):
-            ev("description_changed", name=n.name, old_description=o.description,
-               new_description=n.description)
-    if old and not new:
-        ev("removed", name=old[0].name, section=old[0].section)
+    seen: set[tuple[str, str]] = set()
+    before: dict[tuple[str, str], tuple[Record, ...]] = {}
+    for step in steps:
+        key = (step.page, step.locale)
+        old = before.get(key)
+        before[key] = step.records
+        found = _step_events(step, old, code, key in seen)
+        if _first(step.records, code) is not None:
+            seen.add(key)
+        events.extend(found)
     return events
 
 
+def _step_events(
+    step: Step, old: tuple[Record, ...] | None, code: int, seen: bool
+) -> list[dict[str, Any]]:
+    """The events of ``code`` in one step; ``seen``: the page listed it at some earlier time."""
+    out: list[dict[str, Any]] = []
+    base = {
+        "snapshot": step.snapshot,
+        "previous": step.previous,
+        "page": step.page,
+        "locale": step.locale,
+        "code": code,
+    }
+
+    def ev(kind: str, **fields: Any) -> None:
+        out.append({**base, "kind": kind, **fields})
+
+    now = _first(step.records, code)
+    if old is None:
+        if now is not None:
+            ev("first_seen", name=now.name, section=now.section, messages=list(now.messages))
+        return out
+    gone = _first(old, code)
+    had = gone is not None
+
+    def appeared(record: Record | None) -> None:
+        if record is not None and not had:
+            ev(
+                "re_added" if seen else "first_seen",
+                name=record.name,
+                section=record.section,
+                messages=list(record.messages),
+            )
+
+    for c in step.changes:
+        if c.kind == "renumbered" and code in (c.old_code, c.new_code):
+            if c.new_code == code:
+                appeared(now)
+                ev(
+                    "renumbered",
+                    name=c.name,
+                    old_code=c.old_code,
+                    new_code=code,
+                    direction="moved_here",
+                )
+            else:
+                ev(
+                    "renumbered",
+                    name=c.name,
+                    old_code=code,
+                    new_code=c.new_code,
+                    direction="moved_away",
+                )
+                if now is None and gone is not None:
+                    ev("removed", name=c.name, section=gone.section)
+        elif c.code != code:
+            continue
+        elif c.kind == "added":
+            if had:
+                ev("added", name=c.name, section=c.section)
+            else:
+                appeared(now)
+        elif c.kind == "removed":
+            ev("removed", name=c.name, section=gone.section if gone else None)
+        elif c.kind == "renamed":
+            ev("renamed", old_name=c.old_name, new_name=c.new_name)
+        elif c.kind == "messages_changed":
+            ev(
+                "messages_changed",
+                name=c.name,
+                added_messages=list(c.added_messages),
+                removed_messages=list(c.removed_messages),
+            )
+        elif c.kind == "section_changed":
+            ev("section_changed", name=c.name, old_section=c.old_section, new_section=c.new_section)
+        elif c.kind == "description_changed":
+            ev(
+                "description_changed",
+                name=c.name,
+                old_description=c.old_description,
+                new_description=c.new_description,
+            )
+    return out
+
+
 def code_history(
-    store: Any, code: int, page: str | None = None, locale: str | None = None
+    store: Any,
+    code: int,
+    page: str | None = None,
+    locale: str | None = None,
+    *,
+    generic_names: Iterable[str] = (),
 ) -> list[dict[str, Any]]:
     """Every event of ``code`` across all snapshots, oldest first.
 
@@ -125,80 +240,61 @@ def code_history(
     ``old_section``/``new_section``, ``old_description``/``new_description``).
     """
     ids = list(store.snapshot_ids())
-    # (page, locale) -> [(good snapshot id, records hash)] in order
-    timelines: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
-    for sid in ids:
-        for entry in _manifest_pages(store.manifest(sid)):
-            if page is not None and entry["page"] != page:
-                continue
-            if locale is not None and entry["locale"] != locale:
-                continue
-            if entry.get("status") in GOOD_STATUSES:
-                key = (entry["page"], entry["locale"])
-                timelines.setdefault(key, []).append((sid, entry.get("records")))
-    events: list[dict[str, Any]] = []
-    for (pg, loc), sids in timelines.items():
-        base = {"page": pg, "locale": loc}
-        prev: _State | None = None
-        prev_hash: str | None = None
-        seen = False
-        for sid, records_hash in sids:
-            if prev is not None and records_hash is not None and records_hash == prev_hash:
-                prev = replace(prev, snapshot=sid)  # same records blob: nothing to compare
-                continue
-            cur = _load(store, sid, pg, loc, code)
-            if cur is None:
-                continue
-            prev_hash = records_hash
-            if prev is None:
-                if cur.records:
-                    r = cur.records[0]
-                    events.append({**base, "snapshot": sid, "previous": None, "kind": "first_seen",
-                                   "code": code, "name": r.name, "section": r.section,
-                                   "messages": list(r.messages)})
-            else:
-                events.extend(_compare(prev, cur, code, base, seen))
-            seen = seen or bool(cur.records)
-            prev = cur
-    loc_order = {loc: i for i, loc in enumerate(LOCALES)}
+    events = code_events(walk(store, page=page, locale=locale, generic_names=generic_names), code)
     position = {sid: i for i, sid in enumerate(ids)}  # the store's time order
-    events.sort(key=lambda e: (position[e["snapshot"]], e["page"], loc_order.get(e["locale"], 99),
-                               EVENT_KINDS.index(e["kind"])))
+    events.sort(
+        key=lambda e: (
+            position.get(e["snapshot"], -1),
+            e["page"],
+            _locale_key(e["locale"]),
+            EVENT_KINDS.index(e["kind"]),
+        )
+    )
     return events
 
 
 def _detail(e: Mapping[str, Any]) -> str:
+    """The event's own words; every piece of page text made one terminal-safe line."""
+    from scraper.textsafe import terminal as t
+
     kind = e["kind"]
     if kind in ("first_seen", "re_added"):
-        text = f"{e['code']} {e.get('name') or '(no name)'}"
-        return text + (f"  [{e['section']}]" if e.get("section") else "")
+        text = f"{e['code']} {t(e.get('name') or '(no name)')}"
+        return text + (f"  [{t(e['section'])}]" if e.get("section") else "")
     if kind == "renumbered":
         if e.get("direction") == "moved_here":
-            return f"{e['name']} moved here from {e['old_code']}"
-        return f"{e['name']} moved away to {e['new_code']}"
+            return f"{t(e['name'])} moved here from {e['old_code']}"
+        return f"{t(e['name'])} moved away to {e['new_code']}"
     if kind == "renamed":
-        return f"{e.get('old_name')} → {e.get('new_name')}"
+        return f"{t(e.get('old_name'))} → {t(e.get('new_name'))}"
     if kind == "removed":
-        return f"{e['code']} {e.get('name') or '(no name)'}"
+        return f"{e['code']} {t(e.get('name') or '(no name)')}"
     if kind == "messages_changed":
-        lines = [f"- {m}" for m in e.get("removed_messages", ())]
-        lines += [f"+ {m}" for m in e.get("added_messages", ())]
+        lines = [f"- {t(m)}" for m in e.get("removed_messages", ())]
+        lines += [f"+ {t(m)}" for m in e.get("added_messages", ())]
         return "messages:" + "".join(f"\n      {line}" for line in lines)
     if kind == "section_changed":
-        return f"{e.get('old_section')!r} → {e.get('new_section')!r}"
+        return f"“{t(e.get('old_section'))}” → “{t(e.get('new_section'))}”"
     if kind == "description_changed":
-        return f"{e.get('old_description')!r} → {e.get('new_description')!r}"
-    return kind
+        return f"“{t(e.get('old_description'))}” → “{t(e.get('new_description'))}”"
+    return t(kind)
 
 
 def format_history(events: Sequence[Mapping[str, Any]]) -> str:
-    """A plain-text timeline, one event per line (message edits indented below)."""
+    """A plain-text timeline, one event per line (message edits indented below).
+
+    Every line is terminal-safe (scraper.textsafe.terminal): names and messages from a
+    page cannot carry escape sequences, extra lines or workflow commands."""
+    from scraper.textsafe import terminal
+
     if not events:
         return "no history: the code was not found in any good snapshot\n"
-    width = max(len(f"{e['page']}/{e['locale']}") for e in events)
+    width = max(len(terminal(f"{e['page']}/{e['locale']}")) for e in events)
     lines = []
     for e in events:
-        where = f"{e['page']}/{e['locale']}".ljust(width)
-        kind = e["kind"].replace("_", " ").ljust(19)
-        lines.append(f"{e['snapshot']}  {where}  {kind} {_detail(e)}")
+        where = terminal(f"{e['page']}/{e['locale']}").ljust(width)
+        kind = terminal(e["kind"]).replace("_", " ").ljust(19)
+        head, *more = f"{terminal(e['snapshot'])}  {where}  {kind} {_detail(e)}".split("\n")
+        lines.append(terminal(head))
+        lines.extend(terminal(line) for line in more)
     return "\n".join(lines) + "\n"

@@ -116,6 +116,7 @@ class FetchResult:
     not_modified: bool = False
     error: str | None = None  # transport failure (timeout, connection refused, ...)
     elapsed: float = 0.0
+    content_type: str | None = None  # the Content-Type header (its charset decodes the body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,11 @@ class PageOutcome:
     markdown: str | None = None
     raw_html: bytes | None = None
     warnings: tuple[str, ...] = ()
+    article: str | None = None  # fingerprint of the article subtree (scraper.reuse)
+    # Article unchanged since the baseline: its stored objects, linked by hash as they are
+    # (``records``/``markdown`` above hold the same content, read back hash-checked).
+    records_hash: str | None = None
+    markdown_hash: str | None = None
 
     @property
     def good(self) -> bool:

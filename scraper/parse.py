@@ -10,47 +10,109 @@ BeautifulSoup adds.  BeautifulSoup (on lxml) is still what feeds markdownify, wh
 requires its tree, and only for the article div.
 
 Unknown markup never raises: it is skipped and named in ``ParsedPage.warnings``.
+
+A page is read whole or not at all (``UnreadablePage``): bytes are decoded by the HTTP
+charset first, then a byte order mark, then ``<meta charset>`` (UTF-8 if none), strictly;
+NUL bytes are dropped as browsers drop them and other control characters are stripped
+(also when written as ``&#12;``), since lxml refuses them; libxml2 runs with
+``huge_tree`` and its error log is read, because past its nesting limit it stops without
+raising; and the headings the raw text holds must all be in the tree, so an unclosed
+comment, script or attribute that hides the rest of the page fails it instead of
+reading as a page that lost its codes.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
-from collections.abc import Iterator
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from scraper.errors import NotAnErrorPage
+from scraper.errors import NotAnErrorPage, UnreadablePage
 from scraper.models import ParsedPage, Record
 
 if TYPE_CHECKING:  # pragma: no cover
     from lxml.html import HtmlElement
 
+_T = TypeVar("_T")
+
 # A heading "starts with a code": optional minus sign, 3-7 digits, then a non-word char
 # or the end ("10xx - General …" and "6XXX - Savings" are sections, not codes).
-_CODE_RE = re.compile(r"^\s*([-\u2212\u2013]?)(\d{3,7})(?![\w.,])\s*[:\uff1a\u2013\u2014-]?\s*(.*)$", re.DOTALL)
+_CODE_RE = re.compile(
+    r"^\s*([-\u2212\u2013]?)(\d{3,7})(?![\w.,])\s*[:\uff1a\u2013\u2014-]?\s*(.*)$", re.DOTALL
+)
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+#: C0 controls other than TAB/LF/CR, DEL, C1 controls and the two noncharacters lxml
+#: refuses: never text.  NUL is dropped by browsers; the others render as nothing.
+CONTROLS = "".join(map(chr, [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]))
+CONTROLS += "\ufffe\uffff"
+_CLEAN = {**INVISIBLE, **dict.fromkeys(map(ord, CONTROLS), None)}
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 _LATIN_WORD_RE = re.compile(r"[A-Za-z]{2,}")
 _QUOTES = "\"'\u201c\u201d\u2018\u2019\u300c\u300d"
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_HEADINGS_ORDERED = ("h1", "h2", "h3", "h4", "h5", "h6")
+# Content a browser does not show: headings in there are no page content to miss.
+_NOT_SHOWN = {"template", "script", "style", "noscript"}
 # Elements whose children are walked as if they stood in the article itself.
 _CONTAINERS = {
-    "div", "section", "article", "main", "blockquote", "details", "span", "center",
-    "font", "header", "footer", "aside", "figure", "a", "strong", "em", "b", "i",
+    "div",
+    "section",
+    "article",
+    "main",
+    "blockquote",
+    "details",
+    "span",
+    "center",
+    "font",
+    "header",
+    "footer",
+    "aside",
+    "figure",
+    "a",
+    "strong",
+    "em",
+    "b",
+    "i",
 }
 # Elements that carry no record content: skipped without a warning.
 _IGNORED = {
-    "script", "style", "noscript", "template", "svg", "button", "meta", "link", "hr",
-    "br", "img", "iframe", "nav", "summary", "input", "form", "picture", "video",
-    "audio", "source", "canvas", "head", "title", "colgroup", "col",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "button",
+    "meta",
+    "link",
+    "hr",
+    "br",
+    "img",
+    "iframe",
+    "nav",
+    "summary",
+    "input",
+    "form",
+    "picture",
+    "video",
+    "audio",
+    "source",
+    "canvas",
+    "head",
+    "title",
+    "colgroup",
+    "col",
 }
 
 
 def clean_text(text: str) -> str:
-    """Collapse white space (NBSP included) and drop zero-width characters."""
-    return " ".join(text.translate(INVISIBLE).split())
+    """Collapse white space (NBSP included), drop zero-width and control characters."""
+    return " ".join(text.translate(_CLEAN).split())
 
 
 def detect_lang(text: str) -> str:
@@ -89,7 +151,7 @@ def _heading_text(el: HtmlElement) -> str:
     """Heading text without its ``a.hash-link`` (which holds a zero-width space)."""
     parts: list[str] = [el.text or ""]
     for child in el:
-        if not _is_hash_link(child):
+        if _tag(child) is not None and not _is_hash_link(child):  # comments, PIs: no text
             parts.append(child.text_content())
         parts.append(child.tail or "")
     return clean_text("".join(parts))
@@ -99,8 +161,10 @@ def _heading_anchor(el: HtmlElement) -> str | None:
     anchor = el.get("id")
     if not anchor:
         for child in el:
+            if not _is_hash_link(child):
+                continue
             href = child.get("href") or ""
-            if _is_hash_link(child) and "#" in href:
+            if "#" in href:
                 anchor = href.split("#", 1)[1]
                 break
     anchor = (anchor or "").translate(INVISIBLE).strip()
@@ -181,7 +245,10 @@ class _Walker:
         self.section: str | None = None
         self.title: str | None = None
         self.current: _Draft | None = None
-        self.code_headings = 0
+        self.code_headings = 0  # code headings and code rows of tables
+        self.heading_codes = 0  # code headings alone
+        self.headings = 0  # every heading visited
+        self.li_headings = True  # may a list item hold a heading? (False: skip the check)
 
     def close(self) -> None:
         if self.current is not None:
@@ -194,9 +261,27 @@ class _Walker:
         return f"in section {self.section!r}" if self.section else "before the first section"
 
     def walk(self, parent: HtmlElement) -> None:
+        """Visit ``parent``'s children in document order; containers are entered in place.
+
+        A loop with its own stack, not recursion: nesting as deep as libxml2 allows
+        (2048 with ``huge_tree``) must not hit Python's recursion limit.
+        """
         self.loose_text(parent.text)
-        for el in parent:
-            self.visit(el)
+        stack: list[tuple[Iterator[HtmlElement], HtmlElement | None]] = [(iter(parent), None)]
+        while stack:
+            children, owner = stack[-1]
+            el = next(children, None)
+            if el is None:
+                stack.pop()
+                if owner is not None:
+                    self.loose_text(owner.tail)
+                continue
+            tag = _tag(el)
+            if tag in _CONTAINERS and (tag != "a" or not _is_hash_link(el)):
+                self.loose_text(el.text)
+                stack.append((iter(el), el))
+                continue
+            self.visit(el, tag)
             self.loose_text(el.tail)
 
     def loose_text(self, text: str | None) -> None:
@@ -206,8 +291,8 @@ class _Walker:
             if cleaned:
                 self.current.description.append(cleaned)
 
-    def visit(self, el: HtmlElement) -> None:
-        tag = _tag(el)
+    def visit(self, el: HtmlElement, tag: str | None) -> None:
+        """Handle one element (``tag``: its ``_tag``) that is not a container to enter."""
         if tag is None or tag in _IGNORED:
             return
         if tag in _HEADINGS:
@@ -221,13 +306,13 @@ class _Walker:
         elif tag in ("p", "pre", "dl", "code"):
             self.paragraph(el)
         elif tag in _CONTAINERS:
-            if _is_hash_link(el):
-                return
-            self.walk(el)
+            if not _is_hash_link(el):
+                self.walk(el)
         else:
             self.warnings.append(f"skipped unknown <{tag}> {self.where()}")
 
     def heading(self, el: HtmlElement, tag: str) -> None:
+        self.headings += 1
         text = _heading_text(el)
         if tag == "h1":
             self.close()
@@ -240,22 +325,32 @@ class _Walker:
             return
         code, name = parsed
         self.code_headings += 1
+        self.heading_codes += 1
         self.current = _Draft(code, name, self.section, _heading_anchor(el))
 
-    def bullets(self, lst: HtmlElement) -> None:
-        for li in lst:
-            tag = _tag(li)
+    def bullets(self, lst: Iterable[HtmlElement]) -> None:
+        """Every item of a list and of the lists nested in it, in order (no recursion)."""
+        stack: list[Iterator[HtmlElement]] = [iter(lst)]
+        while stack:
+            el = next(stack[-1], None)
+            if el is None:
+                stack.pop()
+                continue
+            tag = _tag(el)
             if tag == "li":
-                self.bullets_item(li)
+                if self.li_headings and next(el.iter(*_HEADINGS_ORDERED), None) is not None:
+                    self.walk(el)  # an item holding headings is a container, not a bullet
+                    continue
+                if self.current is not None and self.current.code is not None:
+                    self.current.messages.extend(_bullet_messages(el))
+                stack.append(iter([c for c in el if _tag(c) in ("ul", "ol")]))
             elif tag in ("ul", "ol"):
-                self.bullets(li)
+                stack.append(iter(el))
+            elif tag is not None:  # a heading, table or paragraph straight in a list
+                self.visit(el, tag)
 
     def bullets_item(self, li: HtmlElement) -> None:
-        if self.current is not None and self.current.code is not None:
-            self.current.messages.extend(_bullet_messages(li))
-        for child in li:
-            if _tag(child) in ("ul", "ol"):
-                self.bullets(child)
+        self.bullets((li,))
 
     def paragraph(self, el: HtmlElement) -> None:
         if self.current is None or self.current.code is None:
@@ -310,30 +405,192 @@ class _Walker:
             )
 
 
-def _load(html: str | bytes) -> HtmlElement:
+# --- reading a document whole --------------------------------------------------------
+
+_HEADER_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?\s*([^\s"';,]+)""", re.IGNORECASE)
+_META_CHARSET_RE = re.compile(
+    rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
+)
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+# Labels whose same-named Python codec is narrower than what browsers decode (WHATWG).
+_LABELS = {
+    **dict.fromkeys(
+        ("gb2312", "gbk", "x-gbk", "chinese", "csgb2312", "gb_2312", "gb_2312-80", "iso-ir-58"),
+        "gb18030",
+    ),
+    **dict.fromkeys(
+        (
+            "ascii",
+            "us-ascii",
+            "iso-8859-1",
+            "iso8859-1",
+            "iso_8859-1",
+            "latin1",
+            "latin-1",
+            "l1",
+            "cp819",
+        ),
+        "cp1252",
+    ),
+    "big5": "big5hkscs",
+    "shift_jis": "cp932",
+    "sjis": "cp932",
+    "euc-kr": "cp949",
+}
+# Python codecs that are no web encoding (they would read a page as escapes or fail).
+_NOT_WEB = {"unicode_escape", "raw_unicode_escape", "idna", "punycode", "undefined", "utf_7"}
+_CHARREF_RE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")
+_CONTROL_RE = re.compile(f"[{re.escape(CONTROLS)}]")
+
+
+def _codec(label: str, source: str) -> str:
+    name = label.strip().lower()
+    try:
+        codec = codecs.lookup(_LABELS.get(name, name)).name
+    except LookupError:
+        codec = ""
+    if not codec or codec.replace("-", "_") in _NOT_WEB:
+        raise UnreadablePage(f"unknown charset {label!r} (from {source})")
+    return codec
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> str:
+    """The text of an HTML document: the HTTP charset first, then a BOM, then <meta>.
+
+    UTF-8 when none names one.  Decoding is strict: a body that is not in the charset it
+    was given as raises ``UnreadablePage`` (a page read with replacement characters
+    would report every damaged message as changed).
+    """
+    label = source = None
+    if content_type:
+        m = _HEADER_CHARSET_RE.search(content_type)
+        if m:
+            label, source = m.group(1), "the HTTP Content-Type header"
+    if label is None:
+        for bom, encoding in _BOMS:
+            if body.startswith(bom):
+                label, source = encoding, "its byte order mark"
+                break
+    if label is None:
+        meta = _META_CHARSET_RE.search(body[:4096])
+        if meta:
+            label, source = meta.group(1).decode("ascii"), "its <meta charset>"
+            if label.lower().startswith("utf-16"):  # a <meta> readable as ASCII is no UTF-16
+                label = "utf-8"
+    if label is None or source is None:
+        label, source = "utf-8", "the default"
+    codec = _codec(label, source)
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start : exc.end][:4].hex(" ")
+        raise UnreadablePage(
+            f"cannot decode the page as {label} (from {source}): byte {bad} at offset {exc.start}"
+        ) from None
+    except (UnicodeError, LookupError):
+        raise UnreadablePage(f"cannot decode the page as {label} (from {source})") from None
+    return text.removeprefix("\ufeff")
+
+
+def _charref(m: re.Match[str]) -> str:
+    """A numeric character reference as a browser reads it, or '' for a control character."""
+    digits = (m.group(1) or m.group(2)).lstrip("0")
+    if len(digits) > 8:
+        return ""  # far beyond U+10FFFF
+    cp = int(digits or "0", 16 if m.group(1) else 10)
+    if 0x80 <= cp <= 0x9F:  # HTML: &#128; is the windows-1252 character (the euro sign)
+        try:
+            return bytes([cp]).decode("cp1252")
+        except UnicodeDecodeError:
+            return ""
+    if cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF or chr(cp) in CONTROLS:
+        return ""
+    return m.group(0)
+
+
+def sanitize_html(text: str) -> str:
+    """Drop NUL and the other control characters, raw or as ``&#N;`` references.
+
+    Raw ones first, so one inside a reference (``&#x2\x017;``) cannot change how it reads.
+    """
+    text = _CONTROL_RE.sub("", text)
+    return _CHARREF_RE.sub(_charref, text) if "&#" in text else text
+
+
+# The same on UTF-8 bytes (what libxml2 is given), a few times faster than on text: C0
+# controls and DEL are single bytes, C1 controls two bytes after \xc2, U+FFFE/U+FFFF three.
+_C0_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_C1_UTF8_RE = re.compile(rb"\xc2[\x80-\x9f]")
+_NONCHARS_UTF8 = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+_CHARREF_UTF8_RE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")
+
+
+def _charref_utf8(m: re.Match[bytes]) -> bytes:
+    return _CHARREF_RE.sub(_charref, m.group(0).decode("ascii")).encode("utf-8")
+
+
+def _sanitize_utf8(data: bytes) -> bytes:
+    """``sanitize_html`` for UTF-8 bytes."""
+    data = data.translate(None, _C0_BYTES)
+    if _C1_UTF8_RE.search(data):
+        data = _C1_UTF8_RE.sub(b"", data)
+    for nonchar in _NONCHARS_UTF8:
+        if nonchar in data:
+            data = data.replace(nonchar, b"")
+    return _CHARREF_UTF8_RE.sub(_charref_utf8, data) if b"&#" in data else data
+
+
+# Tags whose raw text a heading-like "<h3" inside cannot open an element: comments,
+# declarations, processing instructions, end tags and the raw-text elements.
+_RAW_HEADINGS_RE = re.compile(
+    rb"<(?:!--(?:-?>|.*?--!?>)|[!?/][^>]*>"
+    rb"|(script|style|textarea|title|xmp|iframe|noembed|noframes)\b.*?</\1\s*>"
+    rb"|(h[1-6])[\s/>])",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _raw_heading_count(data: bytes) -> int:
+    return sum(1 for m in _RAW_HEADINGS_RE.finditer(data) if m.lastindex == 2)
+
+
+def _check_whole(data: bytes, root: HtmlElement, errors: Any) -> None:
+    """Raise UnreadablePage unless libxml2 read the whole document."""
+    for entry in errors:
+        if entry.level_name == "FATAL":  # e.g. "Excessive depth in document: 2048"
+            raise UnreadablePage(
+                f"page not read to its end: the HTML parser stopped at line {entry.line} "
+                f"({' '.join(str(entry.message).split())})"
+            )
+    expected = _raw_heading_count(data)
+    found = sum(1 for _ in root.iter(*_HEADINGS_ORDERED))
+    if found < expected:
+        raise UnreadablePage(
+            f"page not read to its end: the HTML parser found {found} of its {expected} "
+            "headings (an unclosed comment, script, tag or attribute hides the rest)"
+        )
+
+
+def _load(html: str | bytes, content_type: str | None = None) -> HtmlElement:
     import lxml.etree
     import lxml.html
 
-    if isinstance(html, bytes):
-        head = html[:4096].lower()
-        m = re.search(rb"charset=[\"']?([a-z0-9_-]+)", head)
-        encoding = m.group(1).decode("ascii") if m else "utf-8"
-        try:
-            parser = lxml.html.HTMLParser(encoding=encoding)
-        except LookupError:
-            parser = lxml.html.HTMLParser(encoding="utf-8")
-        data: str | bytes = html
-    else:
-        parser = lxml.html.HTMLParser()
-        data = html
+    text = (
+        decode_html(html, content_type) if isinstance(html, bytes) else html.removeprefix("\ufeff")
+    )
+    # UTF-8 bytes with the encoding forced: a <meta charset> or XML declaration in the
+    # text can no longer make libxml2 decode it again (str input refuses the latter).
+    data = _sanitize_utf8(text.encode("utf-8"))
     if not data.strip():
         raise NotAnErrorPage("empty document")
+    parser = lxml.html.HTMLParser(encoding="utf-8", huge_tree=True)
     try:
         root = lxml.html.document_fromstring(data, parser=parser)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise NotAnErrorPage(f"not an HTML document ({exc})") from None
     if root is None:
         raise NotAnErrorPage("not an HTML document")
+    _check_whole(data, root, parser.error_log)
     return root
 
 
@@ -363,21 +620,104 @@ def _meta(root: HtmlElement) -> tuple[str | None, str | None, str | None]:
 def _locale_from_lang(lang: str | None) -> str | None:
     if not lang:
         return None
-    return "zh-CN" if lang.lower().startswith("zh") else "en" if lang.lower().startswith("en") else None
+    return (
+        "zh-CN"
+        if lang.lower().startswith("zh")
+        else "en"
+        if lang.lower().startswith("en")
+        else None
+    )
 
 
 def extract_records(article: HtmlElement) -> tuple[list[Record], list[str], str | None, int]:
-    """(records, warnings, h1 title, number of code headings) of an article element."""
+    """(records, warnings, h1 title, number of code headings) of an article element.
+
+    Raises UnreadablePage when a code heading sits where the walk cannot read it in place
+    (inside a table cell, a button, a summary): a page is read whole or failed.
+    """
     for br in article.iter("br"):  # <br> separates words: "limit.<br>This" is two
         br.tail = "\n" + (br.tail or "")
-    walker = _Walker()
-    walker.walk(article)
-    walker.close()
+    try:
+        walker = _walk(article)
+    except RecursionError:  # lists and containers nested in turn, hundreds deep
+        walker = _deep_call(_walk, article)
+    if walker.headings < sum(1 for _ in article.iter(*_HEADINGS_ORDERED)):
+        in_tree = sum(
+            1
+            for h in article.iter(*_HEADINGS_ORDERED)
+            if _tag(h) != "h1"
+            and split_code_heading(_heading_text(h)) is not None
+            and not any(_tag(up) in _NOT_SHOWN for up in h.iterancestors())
+        )
+        if in_tree > walker.heading_codes:
+            raise UnreadablePage(
+                f"{in_tree - walker.heading_codes} of the page's {in_tree} code headings sit "
+                "where they cannot be read in place (inside a table, button or summary)"
+            )
     return walker.records, walker.warnings, walker.title, walker.code_headings
 
 
+_LI_HEADING_XPATH = (
+    "boolean(.//li//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6])"
+)
+
+
+def _walk(article: HtmlElement) -> _Walker:
+    walker = _Walker()
+    walker.li_headings = bool(article.xpath(_LI_HEADING_XPATH))
+    walker.walk(article)
+    walker.close()
+    return walker
+
+
+# markdownify recurses ~4 frames per nesting level; libxml2 with huge_tree nests 2048 deep.
+_DEEP_RECURSION = 16 * 2048 + 1000
+_DEEP_STACK = 256 * 1024 * 1024  # virtual; only the pages a deep conversion touches are used
+
+
 def article_markdown(article: HtmlElement) -> str:
-    """markdownify of the article div: links kept, scripts, buttons and hash links dropped."""
+    """markdownify of the article div: links kept, scripts, buttons and hash links dropped.
+
+    A page nested deeper than Python's recursion limit allows is converted again in a
+    thread with a large stack and a raised limit, so it is read whole, not failed.
+    """
+    try:
+        return _article_markdown(article)
+    except RecursionError:
+        return str(_deep_call(_article_markdown, article))
+
+
+def _deep_call(fn: Callable[[HtmlElement], _T], article: HtmlElement) -> _T:
+    """``fn(article)`` in a thread with a large stack and a raised recursion limit."""
+    box: dict[str, Any] = {}
+
+    def convert() -> None:
+        try:
+            box["value"] = fn(article)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            box["error"] = exc
+
+    old_limit = sys.getrecursionlimit()
+    old_stack = threading.stack_size(_DEEP_STACK)
+    try:
+        sys.setrecursionlimit(max(old_limit, _DEEP_RECURSION))
+        worker = threading.Thread(target=convert, name="errwatch-markdown", daemon=True)
+        worker.start()
+    finally:
+        threading.stack_size(old_stack)
+    try:
+        worker.join()
+    finally:
+        sys.setrecursionlimit(old_limit)
+    if isinstance(box.get("error"), RecursionError):
+        raise UnreadablePage("page nested too deeply to read") from None
+    if "error" in box:
+        raise box["error"]
+    value: _T = box["value"]
+    return value
+
+
+def _article_markdown(article: HtmlElement) -> str:
     import lxml.html
     from bs4 import BeautifulSoup, Tag
     from markdownify import ATX, MarkdownConverter
@@ -389,7 +729,9 @@ def article_markdown(article: HtmlElement) -> str:
             _drop(el)
     html = lxml.html.tostring(article, encoding="unicode")
     soup = BeautifulSoup(html, "lxml", element_classes={Tag: _markdown_tag_class()})
-    md = MarkdownConverter(heading_style=ATX, bullets="*", escape_underscores=False).convert_soup(soup)
+    md = MarkdownConverter(heading_style=ATX, bullets="*", escape_underscores=False).convert_soup(
+        soup
+    )
     md = md.translate(INVISIBLE)
     return re.sub(r"\n{3,}", "\n\n", md).strip() + "\n"
 
@@ -439,13 +781,15 @@ def parse_html(
     locale: str | None = None,
     *,
     with_markdown: bool = True,
+    content_type: str | None = None,
 ) -> ParsedPage:
-    """Parse one error-code page.
+    """Parse one error-code page (``content_type``: the HTTP header, for bytes input).
 
     Raises NotAnErrorPage when the document has no Docusaurus article or no error-code
-    heading: such a page must never be mistaken for a page whose codes all vanished.
+    heading: such a page must never be mistaken for a page whose codes all vanished;
+    UnreadablePage (a NotAnErrorPage) when it cannot be decoded or read to its end.
     """
-    root = _load(html)
+    root = _load(html, content_type)
     article = find_article(root)
     if article is None:
         raise NotAnErrorPage("no Docusaurus article (article div.theme-doc-markdown) in the page")

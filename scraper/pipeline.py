@@ -1,32 +1,47 @@
 """crawl / run / diff: the stages wired together (the CLI and the scheduler call these).
 
-A run is: pick each page's baseline (its newest *good* snapshot) -> conditional GET ->
-validation gate -> store the snapshot atomically under a lock -> diff the pages that
-are ``ok`` against their baselines -> report -> notify.  A page that failed or was
-quarantined produces no changes and keeps its old baseline, so a bad fetch never reads
-as drift; the exit code sums the run up at the end.
+A run has two phases, both under the snapshot lock:
+
+1. **Store.** Pick each page's baseline (its newest *reported* good snapshot), conditional
+   GET, the validation gate, then store the snapshot atomically.  The new snapshot is
+   *pending*: it holds drift nobody has been told about yet.
+2. **Report.** Every pending snapshot, oldest first (a run that died or failed after
+   storing leaves one behind; this run's own is the last), gets a report of its own:
+   diff of each good page against the newest reported good state before it, the report
+   files, the notification (queued in the outbox before it is sent), and only then the
+   ``.reported`` mark that makes it a baseline.  A kill anywhere in between leaves the
+   snapshot pending, and the next run reports exactly that drift; reports are keyed by
+   snapshot id, so writing one again is idempotent and the outbox sends each id once.
+
+A page that failed or was quarantined produces no changes and keeps its old baseline, so
+a bad fetch never reads as drift; the exit code sums every report of the run up.  With
+``--against FILE`` the baselines come from a catalogue instead (see scraper/catalogue.py),
+and pending snapshots are left for a run against the store.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scraper.errors import UsageError
-from scraper.models import Change, FetchResult, PageOutcome, PageRef, Record
+from scraper.errors import StoreError, UsageError
+from scraper.faults import checkpoint
+from scraper.models import GOOD_STATUSES, Change, FetchResult, PageOutcome, PageRef, Record
 
 if TYPE_CHECKING:  # pragma: no cover
+    from scraper.catalogue import Catalogue
     from scraper.config import Config
     from scraper.store import BaselineEntry, SnapshotStore
 
 log = logging.getLogger("errwatch.run")
 
 Key = tuple[str, str]
+_MIN_YEAR, _MAX_YEAR = 1970, 9999
 
 
 @dataclass(frozen=True)
@@ -42,12 +57,29 @@ class CrawlResult:
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """What ``run`` and ``diff`` hand back: the report and where it was written."""
+    """What ``run`` and ``diff`` hand back: the report and where it was written.
+
+    ``earlier`` holds the reports of pending snapshots that this run found and reported
+    first (drift of a run that died or failed after storing its snapshot).
+    """
 
     report: dict[str, Any]
     report_dir: Path | None
     changes: tuple[Change, ...] = ()
     failed: tuple[PageOutcome, ...] = field(default_factory=tuple)
+    earlier: tuple[RunOutcome, ...] = ()
+
+    @property
+    def all_changes(self) -> tuple[Change, ...]:
+        """The drift of every report this run wrote (pending ones first)."""
+        out: list[Change] = []
+        for o in self.earlier:
+            out.extend(o.changes)
+        out.extend(self.changes)
+        return tuple(out)
+
+
+# ---------------------------------------------------------------------------- options
 
 
 def parse_at(value: str | None) -> datetime:
@@ -60,10 +92,18 @@ def parse_at(value: str | None) -> datetime:
         raise UsageError(f"--at {value!r} is not an ISO 8601 timestamp") from None
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC)
+    try:
+        at = at.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise UsageError(f"--at {value!r} is out of range") from None
+    if not _MIN_YEAR <= at.year <= _MAX_YEAR:
+        raise UsageError(f"--at {value!r} is out of range (years {_MIN_YEAR}–{_MAX_YEAR})")
+    return at
 
 
-def parse_accept(values: Iterable[str], pages: Sequence[PageRef], locales: Sequence[str]) -> frozenset[Key]:
+def parse_accept(
+    values: Iterable[str], pages: Sequence[PageRef], locales: Sequence[str]
+) -> frozenset[Key]:
     """``--accept spot`` (both locales) or ``--accept spot:zh-CN``."""
     known = {p.id for p in pages}
     out: set[Key] = set()
@@ -83,6 +123,22 @@ def _store(cfg: Config) -> SnapshotStore:
     return SnapshotStore(Path(cfg.snapshots))
 
 
+def _check_time(store: SnapshotStore, snapshot_id: str, backfill: bool) -> None:
+    """``--at`` earlier than the newest snapshot is refused unless ``--backfill``."""
+    from scraper.store import id_sort_key
+
+    ids = store.snapshot_ids()
+    if not ids or backfill or id_sort_key(snapshot_id) > id_sort_key(ids[-1]):
+        return
+    raise UsageError(
+        f"--at gives snapshot {snapshot_id}, not later than the newest snapshot {ids[-1]} in "
+        f"{store.root}; add --backfill to insert it in time order"
+    )
+
+
+# ---------------------------------------------------------------------------- phase 1
+
+
 def crawl(
     cfg: Config,
     *,
@@ -92,51 +148,114 @@ def crawl(
     accept: frozenset[Key] = frozenset(),
     progress: bool = True,
     only: frozenset[Key] | None = None,
+    backfill: bool = False,
 ) -> CrawlResult:
-    """Fetch, validate and store one snapshot; never raises for a bad page."""
+    """Fetch, validate and store one (pending) snapshot; never raises for a bad page."""
+    store = _store(cfg)
+    with store.lock():
+        checkpoint("lock")
+        return _crawl_locked(
+            cfg,
+            store,
+            pages=pages,
+            locales=locales,
+            at=at,
+            accept=accept,
+            progress=progress,
+            only=only,
+            backfill=backfill,
+        )
+
+
+def _crawl_locked(
+    cfg: Config,
+    store: SnapshotStore,
+    *,
+    pages: Sequence[PageRef],
+    locales: Sequence[str],
+    at: datetime | None,
+    accept: frozenset[Key],
+    progress: bool,
+    only: frozenset[Key] | None,
+    backfill: bool,
+) -> CrawlResult:
+    from dataclasses import replace
+
     from scraper.fetch import FetchRequest, FetchSettings, fetch_all, progress_printer
+    from scraper.reuse import ArticleReuse
     from scraper.validate import mark_duplicates, validate
 
     at = at or parse_at(None)
-    store = _store(cfg)
-    with store.lock():
-        baselines: dict[Key, BaselineEntry | None] = {}
-        requests: list[FetchRequest] = []
-        refs: dict[str, PageRef] = {p.id: p for p in pages}
-        for ref in pages:
-            for locale in locales:
-                if only is not None and (ref.id, locale) not in only:
-                    continue
-                base = store.newest_good(ref.id, locale)
-                baselines[(ref.id, locale)] = base
-                requests.append(FetchRequest(
-                    ref.id, locale, ref.url(locale, cfg.base_url),
+    snapshot_id = store.new_id(at)
+    _check_time(store, snapshot_id, backfill)
+    before = snapshot_id if backfill else None
+    baselines: dict[Key, BaselineEntry | None] = {}
+    requests: list[FetchRequest] = []
+    refs: dict[str, PageRef] = {p.id: p for p in pages}
+    for ref in pages:
+        for locale in locales:
+            if only is not None and (ref.id, locale) not in only:
+                continue
+            base = store.newest_good(ref.id, locale, before, reported_only=True)
+            baselines[(ref.id, locale)] = base
+            requests.append(
+                FetchRequest(
+                    ref.id,
+                    locale,
+                    ref.url(locale, cfg.base_url),
                     etag=base.etag if base else None,
                     last_modified=base.last_modified if base else None,
-                ))
-        show = progress_printer(len(requests)) if progress else None
-        validated: dict[Key, PageOutcome] = {}
+                )
+            )
+    show = progress_printer(len(requests)) if progress else None
+    validated: dict[Key, PageOutcome] = {}
 
-        def on_result(result: FetchResult) -> None:
-            """Validate and parse each page as it arrives, while the others download."""
-            key = (result.page, result.locale)
-            base = baselines[key]
-            validated[key] = validate(
-                result, refs[result.page],
+    def on_result(result: FetchResult) -> None:
+        """Validate and parse each page as it arrives, while the others download."""
+        key = (result.page, result.locale)
+        base = baselines[key]
+        try:
+            # an article unchanged since the baseline reuses its records and markdown
+            # (new shell, same article: the day after a docs deploy); see scraper/reuse.py
+            hook = ArticleReuse(base, store)
+            outcome = validate(
+                result,
+                refs[result.page],
                 baseline_count=base.record_count if base else None,
                 loss_threshold=cfg.loss_threshold,
                 accept=key in accept,
+                reuse=hook,
             )
-            if show is not None:
-                show(result)
+            if outcome.status in ("ok", "quarantined") and hook.digest is not None:
+                reused = hook.reused and base is not None
+                outcome = replace(
+                    outcome,
+                    article=hook.digest,
+                    records_hash=base.records_hash if reused and base else None,
+                    markdown_hash=base.markdown_hash if reused and base else None,
+                )
+            validated[key] = outcome
+        except Exception as exc:  # one odd page never takes the run down
+            log.debug("validating %s %s failed", *key, exc_info=True)
+            validated[key] = PageOutcome(
+                page=result.page,
+                locale=result.locale,
+                url=result.url,
+                status="failed",
+                reason=f"internal error while validating the page: {type(exc).__name__}",
+                http_status=result.http_status,
+            )
+        if show is not None:
+            show(result)
 
-        results = fetch_all(requests, FetchSettings.from_config(cfg), on_result=on_result)
-        outcomes = mark_duplicates([validated[(r.page, r.locale)] for r in results])
-        snapshot_id = store.new_id(at)
-        store.write_snapshot(
-            snapshot_id, at, outcomes,
-            {k: (b.snapshot_id if b else None) for k, b in baselines.items()},
-        )
+    results = fetch_all(requests, FetchSettings.from_config(cfg), on_result=on_result)
+    outcomes = mark_duplicates([validated[(r.page, r.locale)] for r in results])
+    store.write_snapshot(
+        snapshot_id,
+        at,
+        outcomes,
+        {k: (b.snapshot_id if b else None) for k, b in baselines.items()},
+    )
     for o in outcomes:
         if not o.good:  # the caller prints these; the log keeps them for -v runs
             log.info("%s %s %s: %s", o.page, o.locale, o.status, o.reason)
@@ -147,13 +266,24 @@ def crawl_summary(result: CrawlResult) -> str:
     counts: dict[str, int] = {}
     for o in result.outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
+    from scraper.textsafe import terminal
+
     parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    return "\n".join([f"snapshot {result.snapshot_id}: {parts}", *failure_lines(result.failed)])
+    head = terminal(f"snapshot {result.snapshot_id}: {parts}")
+    return "\n".join([head, *failure_lines(result.failed)])
 
 
 def failure_lines(failed: Sequence[PageOutcome]) -> list[str]:
-    """One indented line per page that failed or was quarantined, with its reason."""
-    return [f"  {o.page} {o.locale}: {o.status}: {o.reason}" for o in failed]
+    """One indented line per page that failed or was quarantined, with its reason.
+
+    Each line is terminal-safe (scraper.textsafe): a reason quoting a decoded canonical or
+    redirect path cannot add lines, escape sequences or workflow commands."""
+    from scraper.textsafe import terminal
+
+    return [terminal(f"  {o.page} {o.locale}: {o.status}: {o.reason}") for o in failed]
+
+
+# ---------------------------------------------------------------------------- run
 
 
 def run(
@@ -167,29 +297,160 @@ def run(
     formats: Sequence[str] = ("json", "html", "md"),
     command: str = "errwatch run",
     only: frozenset[Key] | None = None,
+    against: Catalogue | None = None,
+    backfill: bool = False,
 ) -> RunOutcome:
-    """crawl + diff every ok page against its own newest good snapshot + report + notify."""
+    """Report pending drift, crawl, then report this run's snapshot (module docstring)."""
+    _clean_reports(cfg)
+    store = _store(cfg)
+    with store.lock():
+        checkpoint("lock")
+        earlier: list[RunOutcome] = []
+        if against is None:
+            for sid in store.pending_ids():
+                log.warning(
+                    "snapshot %s was stored but never reported: reporting its drift now", sid
+                )
+                earlier.append(_report_stored(cfg, store, sid, formats, command))
+        crawled = _crawl_locked(
+            cfg,
+            store,
+            pages=pages,
+            locales=locales,
+            at=at,
+            accept=accept,
+            progress=progress,
+            only=only,
+            backfill=backfill,
+        )
+        own = _report_stored(
+            cfg,
+            store,
+            crawled.snapshot_id,
+            formats,
+            command,
+            against=against,
+            fresh={(o.page, o.locale): o for o in crawled.outcomes},
+        )
+    return RunOutcome(own.report, own.report_dir, own.changes, own.failed, tuple(earlier))
+
+
+def _clean_reports(cfg: Config) -> None:
+    """Temp files of report writes killed mid-way, inside the folder a web server serves."""
+    try:
+        from scraper.files import clean_stale_temps
+    except ImportError:  # pragma: no cover - older files.py
+        return
+    folder = Path(cfg.reports)
+    if folder.is_dir():
+        clean_stale_temps(folder)
+
+
+def _outcome_from_entry(
+    entry: Mapping[str, Any],
+    records: tuple[Record, ...] | None,
+    status: str | None = None,
+    reason: str | None = None,
+) -> PageOutcome:
+    return PageOutcome(
+        page=entry["page"],
+        locale=entry["locale"],
+        url=entry.get("url") or "",
+        status=status or entry["status"],
+        reason=reason if status else entry.get("reason"),
+        http_status=entry.get("http_status"),
+        records=records,
+    )
+
+
+def _report_stored(
+    cfg: Config,
+    store: SnapshotStore,
+    snapshot_id: str,
+    formats: Sequence[str],
+    command: str,
+    *,
+    against: Catalogue | None = None,
+    fresh: Mapping[Key, PageOutcome] | None = None,
+) -> RunOutcome:
+    """Phase 2 for one stored snapshot: diff, report, notify, then mark it reported.
+
+    Records are read back from the store (hash-checked), so a pending snapshot of an
+    earlier run and this run's own go through the same path.  ``fresh`` holds this run's
+    outcomes, which keep the warnings and reasons of the crawl.
+    """
     from scraper.diff import diff_records
 
-    crawled = crawl(cfg, pages=pages, locales=locales, at=at, accept=accept, progress=progress,
-                    only=only)
-    store = _store(cfg)
+    entries = store.manifest(snapshot_id)["pages"]
+    outcomes: list[PageOutcome] = []
     changes: list[Change] = []
     effective: dict[Key, tuple[Record, ...]] = {}
-    for o in crawled.outcomes:
-        key = (o.page, o.locale)
-        base = crawled.baselines.get(key)
-        old = base.load_records() if base else None
-        if o.status == "ok" and o.records is not None:
-            effective[key] = o.records
-            if old is not None:
-                changes.extend(diff_records(o.page, o.locale, old, o.records,
-                                            generic_names=cfg.generic_names))
-        elif old is not None:  # not_modified, failed, quarantined: the baseline still stands
-            effective[key] = old
-    return _report(cfg, store, crawled.snapshot_id, crawled.outcomes,
-                   {k: (b.snapshot_id if b else None) for k, b in crawled.baselines.items()},
-                   changes, effective, formats, command, notify=True)
+    baselines: dict[Key, str | None] = {}
+    for entry in entries:
+        key: Key = (entry["page"], entry["locale"])
+        good = entry["status"] in GOOD_STATUSES and entry.get("records") is not None
+        new_records: tuple[Record, ...] | None = None
+        status: str | None = None
+        reason: str | None = None
+        if good:
+            try:
+                new_records = store.records(snapshot_id, *key)
+            except StoreError as exc:
+                log.warning("%s/%s: %s", *key, exc)
+                status, reason = "failed", f"stored records unreadable: {exc}"
+        outcome = _outcome_from_entry(entry, new_records, status, reason)
+        mine = fresh.get(key) if fresh is not None else None
+        if mine is not None and status is None and mine.status == entry["status"]:
+            outcome = mine  # this run's own outcome keeps the crawl's warnings
+        outcomes.append(outcome)
+        old_id, old_hash, old_records = _baseline_records(store, snapshot_id, key, against)
+        baselines[key] = old_id
+        if new_records is not None:
+            effective[key] = new_records
+            if old_records is not None and old_hash != entry.get("records"):
+                changes.extend(
+                    diff_records(
+                        key[0], key[1], old_records, new_records, generic_names=cfg.generic_names
+                    )
+                )
+        elif old_records is not None:  # failed or quarantined: the baseline still stands
+            effective[key] = old_records
+    result = _report(
+        cfg,
+        store,
+        snapshot_id,
+        outcomes,
+        baselines,
+        changes,
+        effective,
+        formats,
+        command,
+        notify=True,
+        old_label=(against.snapshot if against is not None else None),
+    )
+    store.mark_reported(snapshot_id, str(result.report.get("id") or snapshot_id))
+    return result
+
+
+def _baseline_records(
+    store: SnapshotStore, snapshot_id: str, key: Key, against: Catalogue | None
+) -> tuple[str | None, str | None, tuple[Record, ...] | None]:
+    """(baseline id, its records hash, its records) of one page for ``snapshot_id``."""
+    if against is not None:
+        return against.snapshot, None, against.records(*key)
+    base = store.newest_good(key[0], key[1], snapshot_id, reported_only=True)
+    while base is not None:
+        try:
+            return base.snapshot_id, base.records_hash, base.load_records()
+        except StoreError as exc:  # the store checked it; a race or a fault since
+            log.warning(
+                "%s/%s: baseline %s unreadable (%s); trying an older one",
+                *key,
+                base.snapshot_id,
+                exc,
+            )
+            base = store.newest_good(key[0], key[1], base.snapshot_id, reported_only=True)
+    return None, None, None
 
 
 def _report(
@@ -205,14 +466,19 @@ def _report(
     *,
     notify: bool,
     report_id: str | None = None,
+    old_label: str | None = None,
 ) -> RunOutcome:
     from scraper.report import build_report, render_markdown, write_reports
     from scraper.store import id_sort_key
 
     known = [b for b in baselines.values() if b]
+    try:
+        old_snapshot = old_label or (max(known, key=id_sort_key) if known else None)
+    except StoreError:
+        old_snapshot = None
     report = build_report(
         snapshot_id=snapshot_id,
-        old_snapshot=max(known, key=id_sort_key) if known else None,
+        old_snapshot=old_snapshot,
         per_page_baselines={f"{p}/{l}": b for (p, l), b in baselines.items()},
         outcomes=outcomes,
         changes=changes,
@@ -224,51 +490,129 @@ def _report(
         report["id"] = report_id
     # --format github adds annotations; the report files are written all the same
     file_formats = tuple(f for f in formats if f != "github") or ("json", "html", "md")
-    report_dir = write_reports(report, Path(cfg.reports), file_formats, store=store) if file_formats else None
+    report_dir = write_reports(
+        report,
+        Path(cfg.reports),
+        file_formats,
+        store=store,
+        generic_names=cfg.generic_names,
+        report_url=cfg.report_url,
+    )
+    checkpoint("report")
     if notify and (cfg.notify_urls or cfg.failure_urls):
         from scraper.notify import default_state_path, notify_run, report_link
 
         link = report_link(report, cfg) or (str(report_dir / "report.html") if report_dir else None)
         notify_run(report, render_markdown(report, link), cfg, default_state_path(cfg))
+    checkpoint("notify")
     failed = tuple(o for o in outcomes if not o.good)
     return RunOutcome(report, report_dir, tuple(changes), failed)
 
 
-def diff_snapshots(cfg: Config, old: str, new: str, *, formats: Sequence[str], command: str) -> RunOutcome:
-    """Compare two stored snapshots page by page (pages good in both)."""
+# ---------------------------------------------------------------------------- diff
+
+
+def _resolve(store: SnapshotStore, ids: Sequence[str], value: str, where: str) -> str:
+    aliases = {"latest": ids[-1], "previous": ids[-2] if len(ids) > 1 else ids[-1]}
+    sid = aliases.get(value, value)
+    if sid not in ids:
+        have = ", ".join(ids[-5:])
+        raise UsageError(f"no snapshot {value!r} in {where} (newest: {have})")
+    return sid
+
+
+def _side(cfg: Config, store: SnapshotStore, value: str) -> tuple[str, Catalogue | None]:
+    """A diff side: a snapshot id or alias, or the path of a catalogue file."""
+    from scraper.catalogue import is_catalogue_file, load_catalogue
+
+    if is_catalogue_file(value) or (Path(value).suffix.lower() == ".json" and Path(value).exists()):
+        cat = load_catalogue(value)
+        return (cat.snapshot or Path(value).stem), cat
+    ids = store.snapshot_ids()
+    if not ids:
+        raise UsageError(
+            f"no snapshots in {cfg.snapshots}: run `errwatch run` first, or give "
+            "a catalogue file (errwatch export)"
+        )
+    return _resolve(store, ids, value, str(cfg.snapshots)), None
+
+
+def diff_snapshots(
+    cfg: Config, old: str, new: str, *, formats: Sequence[str], command: str
+) -> RunOutcome:
+    """Compare two states page by page (pages good in both): stored snapshots or catalogues."""
     from scraper.diff import diff_records
 
     store = _store(cfg)
-    ids = store.snapshot_ids()
-    if not ids:
-        raise UsageError(f"no snapshots in {cfg.snapshots}")
-    aliases = {"latest": ids[-1], "previous": ids[-2] if len(ids) > 1 else ids[-1]}
-    old, new = aliases.get(old, old), aliases.get(new, new)
-    for sid in (old, new):
-        if sid not in ids:
-            raise UsageError(f"no snapshot {sid!r} in {cfg.snapshots} (have: {', '.join(ids[-5:])} …)")
-    old_pages = {(e["page"], e["locale"]): e for e in store.manifest(old)["pages"]}
+    old_id, old_cat = _side(cfg, store, old)
+    new_id, new_cat = _side(cfg, store, new)
+    old_pages = _states(store, old_id, old_cat)
     outcomes: list[PageOutcome] = []
     changes: list[Change] = []
     effective: dict[Key, tuple[Record, ...]] = {}
     baselines: dict[Key, str | None] = {}
-    for entry in store.manifest(new)["pages"]:
-        key = (entry["page"], entry["locale"])
+    for key, (entry, new_records) in _states(store, new_id, new_cat).items():
+        outcomes.append(_outcome_from_entry(entry, new_records))
         before = old_pages.get(key)
-        good = entry["status"] in ("ok", "not_modified")
-        new_records = store.records(new, *key) if good else None
-        outcomes.append(PageOutcome(page=key[0], locale=key[1], url=entry.get("url", ""),
-                                    status=entry["status"], reason=entry.get("reason"),
-                                    records=new_records))
-        baselines[key] = old if before else None
+        baselines[key] = old_id if before else None
         if new_records is not None:
             effective[key] = new_records
-            if before and before["status"] in ("ok", "not_modified"):
-                old_records = store.records(old, *key)
-                if old_records is not None:
-                    changes.extend(diff_records(key[0], key[1], old_records, new_records))
-    return _report(cfg, store, new, outcomes, baselines, changes, effective, formats, command,
-                   notify=False, report_id=f"{new}-vs-{old}")
+            old_records = before[1] if before else None
+            if old_records is not None:
+                changes.extend(
+                    diff_records(
+                        key[0], key[1], old_records, new_records, generic_names=cfg.generic_names
+                    )
+                )
+    report_id = f"{_id_part(new_id)}-vs-{_id_part(old_id)}"
+    snapshot = new_id if new_cat is None else (new_cat.snapshot or new_id)
+    return _report(
+        cfg,
+        store,
+        snapshot,
+        outcomes,
+        baselines,
+        changes,
+        effective,
+        formats,
+        command,
+        notify=False,
+        report_id=report_id,
+        old_label=old_id if old_cat is not None else None,
+    )
+
+
+def _id_part(value: str) -> str:
+    """A report folder name part: snapshot ids as they are, anything else made safe."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", value)[:80] or "catalogue"
+
+
+def _states(
+    store: SnapshotStore, sid: str, cat: Catalogue | None
+) -> dict[Key, tuple[Mapping[str, Any], tuple[Record, ...] | None]]:
+    """(page, locale) -> (manifest-like entry, records if good) of one side of a diff."""
+    out: dict[Key, tuple[Mapping[str, Any], tuple[Record, ...] | None]] = {}
+    if cat is not None:
+        for p in cat.pages:
+            entry = {"page": p.page, "locale": p.locale, "url": p.url, "status": "ok"}
+            out[(p.page, p.locale)] = (entry, tuple(r.record for r in p.records))
+        return out
+    for entry in store.manifest(sid)["pages"]:
+        key = (entry["page"], entry["locale"])
+        records = None
+        if entry["status"] in GOOD_STATUSES:
+            try:
+                records = store.records(sid, *key)
+            except StoreError as exc:
+                log.warning("%s/%s in %s: %s", *key, sid, exc)
+                entry = {**entry, "status": "failed", "reason": f"stored records unreadable: {exc}"}
+        out[key] = (entry, records)
+    return out
+
+
+# ---------------------------------------------------------------------------- exit
 
 
 def exit_code(changes: Sequence[Change], failed: Sequence[PageOutcome], fail_on: str) -> int:
@@ -280,19 +624,34 @@ def exit_code(changes: Sequence[Change], failed: Sequence[PageOutcome], fail_on:
     return 3 if failed else 0
 
 
-def finish(outcome: RunOutcome, fail_on: str, formats: Sequence[str], *, quiet: bool,
-           always_print: bool = False) -> int:
-    """Print what a person or CI needs (nothing on a quiet day) and pick the exit code."""
+def finish(
+    outcome: RunOutcome,
+    fail_on: str,
+    formats: Sequence[str],
+    *,
+    quiet: bool,
+    always_print: bool = False,
+) -> int:
+    """Print what a person or CI needs (nothing on a quiet day) and pick the exit code.
+
+    Reports of pending snapshots (``outcome.earlier``) are printed first and their drift
+    counts towards ``--fail-on``: it was never reported before.
+    """
     from scraper.report import render_github
 
-    report = outcome.report
-    if "github" in formats:
-        text = render_github(report)
-        if text:
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    elif not quiet and (outcome.changes or outcome.failed or always_print):
-        print("\n".join([summary_line(report, outcome.report_dir), *failure_lines(outcome.failed)]))
-    return exit_code(outcome.changes, outcome.failed, fail_on)
+    for item in (*outcome.earlier, outcome):
+        report = item.report
+        own = item is outcome
+        if "github" in formats:
+            text = render_github(report)
+            if text:
+                sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        elif not quiet and (item.changes or (own and (item.failed or always_print))):
+            lines = [summary_line(report, item.report_dir)]
+            if own:
+                lines.extend(failure_lines(item.failed))
+            print("\n".join(lines))
+    return exit_code(outcome.all_changes, outcome.failed, fail_on)
 
 
 def summary_line(report: dict[str, Any], report_dir: Path | None) -> str:
@@ -300,5 +659,9 @@ def summary_line(report: dict[str, Any], report_dir: Path | None) -> str:
     pages = s.get("pages", {})
     bad = pages.get("failed", 0) + pages.get("quarantined", 0)
     where = f" — {report_dir / 'report.html'}" if report_dir else ""
-    return (f"errwatch {report.get('id')}: {s.get('changes', 0)} changes "
-            f"({s.get('breaking', 0)} breaking), {bad} page(s) failed or quarantined{where}")
+    from scraper.textsafe import terminal
+
+    return terminal(
+        f"errwatch {report.get('id')}: {s.get('changes', 0)} changes "
+        f"({s.get('breaking', 0)} breaking), {bad} page(s) failed or quarantined{where}"
+    )

@@ -27,7 +27,9 @@ def build_registry(
     pages = default_pages()
     for page_id, path in (extra or {}).items():
         if not _ID_RE.match(page_id):
-            raise ConfigError(f"invalid page id {page_id!r}: use lower-case letters, digits, - and _")
+            raise ConfigError(
+                f"invalid page id {page_id!r}: use lower-case letters, digits, - and _"
+            )
         if not isinstance(path, str) or not path.strip("/"):
             raise ConfigError(f"page {page_id!r}: path must be a non-empty string")
         pages[page_id] = path.strip("/")

@@ -8,6 +8,9 @@ daemon needs around it and nothing else:
 * at most one run at a time (``max_instances=1``, ``coalesce=True``): a run that takes
   longer than the interval makes the scheduler skip the missed slots, never overlap;
 * a job that raises is logged and the daemon keeps going;
+* with ``run_on_start`` (``[schedule] run_on_start = true`` or ``--run-on-start``, as the
+  Docker image does) the first run starts at once instead of at the first cron time, so
+  a fresh container has reports to serve right away; later runs follow the cron;
 * SIGTERM/SIGINT stop scheduling and let the current run finish, then exit 0; a second
   signal abandons the current run (safe: snapshots are written under a temporary folder
   and renamed, and a lock of a dead process is recovered by the next run).
@@ -271,8 +274,9 @@ def serve(
     """Call ``job`` on ``cfg.cron`` until stopped; return the daemon's exit code (0).
 
     Stops on SIGTERM/SIGINT (main thread only), when ``stop_event`` is set, or after
-    ``max_runs`` runs. An invalid cron or time zone raises ``ConfigError`` before
-    anything starts.
+    ``max_runs`` runs. With ``cfg.run_on_start`` the first run starts immediately (no
+    jitter), then the cron takes over. An invalid cron or time zone raises
+    ``ConfigError`` before anything starts.
     """
     trigger = build_trigger(cfg.cron, cfg.timezone, cfg.jitter)
 
@@ -288,6 +292,10 @@ def serve(
     restore = _install_signal_handlers(runner)
     try:
         scheduler.start()
+        # APScheduler's "undefined" default lets the trigger pick the first time.
+        first_time: dict[str, datetime] = (
+            {"next_run_time": datetime.now(trigger.timezone)} if cfg.run_on_start else {}
+        )
         scheduled = scheduler.add_job(
             runner.run,
             trigger,
@@ -296,6 +304,7 @@ def serve(
             coalesce=True,
             max_instances=1,
             misfire_grace_time=MISFIRE_GRACE_TIME,
+            **first_time,
         )
 
         def next_run() -> datetime | None:
@@ -305,11 +314,15 @@ def serve(
         runner.next_run = next_run
         first = scheduled.next_run_time
         log.info(
-            "errwatch schedule: started; cron %r (%s), jitter up to %ss; first run at %s",
+            "errwatch schedule: started; cron %r (%s), jitter up to %ss; first run %s",
             cfg.cron,
             cfg.timezone,
             cfg.jitter,
-            first.isoformat(timespec="seconds") if first else "never",
+            "now (run_on_start)"
+            if cfg.run_on_start
+            else f"at {first.isoformat(timespec='seconds')}"
+            if first
+            else "never",
         )
         stop.wait()
     finally:

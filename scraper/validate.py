@@ -17,6 +17,14 @@ slashes are ignored).  A page with neither is accepted with a warning: real page
 always carry both, and failing every page on a template change would blind the monitor
 while the article/code-heading/loss checks still guard the content.
 
+Origin rule: a redirect may not leave the scheme, host and port that were asked (a
+mirror is chosen with ``--base-url``, never by a redirect).
+
+Robustness rule: ``validate`` never raises for page content.  The body is decoded by its
+HTTP charset, then BOM, then ``<meta>`` (``parse.decode_html``); a body that cannot be
+decoded or read whole, and any error the parser raises, fails that page with a short
+reason (the traceback goes to the debug log), so one odd page cannot stop a run.
+
 Only good outcomes carry ETag/Last-Modified, so a conditional GET can only ever be
 based on a good snapshot (a 304 against a WAF page's ETag would resurrect nothing).
 """
@@ -25,15 +33,18 @@ from __future__ import annotations
 
 import hashlib
 import html as html_lib
+import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from urllib.parse import unquote, urlsplit
 
 from scraper.errors import NotAnErrorPage
-from scraper.models import FetchResult, PageOutcome, PageRef, code_count
+from scraper.models import FetchResult, PageOutcome, PageRef, ParsedPage, code_count
 
 __all__ = ["mark_duplicates", "page_identity", "validate"]
+
+log = logging.getLogger("errwatch.validate")
 
 _FLAGS = re.IGNORECASE | re.DOTALL
 _TITLE_RE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", _FLAGS)
@@ -87,6 +98,18 @@ def _text(fragment: str) -> str:
     return " ".join(html_lib.unescape(_STRIP_TAGS_RE.sub(" ", fragment)).split())
 
 
+def _origin(url: str) -> str:
+    """``scheme://host:port`` of a URL, lower-cased, with the scheme's default port."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    port = port or {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
 def _norm_path(url: str) -> str:
     """The comparable path of a URL: host, query, fragment and trailing slash ignored."""
     path = unquote(urlsplit(url.strip()).path)
@@ -97,11 +120,18 @@ def _head_urls(text: str) -> tuple[str | None, str | None]:
     """(canonical href, og:url content) found in <link>/<meta> tags, unescaped."""
     canonical = og_url = None
     for tag, raw_attrs in _TAG_RE.findall(text):
-        attrs = {k.lower(): html_lib.unescape(v.strip("\"'")).strip() for k, v in _ATTR_RE.findall(raw_attrs)}
+        attrs = {
+            k.lower(): html_lib.unescape(v.strip("\"'")).strip()
+            for k, v in _ATTR_RE.findall(raw_attrs)
+        }
         is_link = tag.lower() == "link"
         if is_link and canonical is None and "canonical" in attrs.get("rel", "").lower().split():
             canonical = attrs.get("href") or None
-        elif not is_link and og_url is None and attrs.get("property", attrs.get("name", "")).lower() == "og:url":
+        elif (
+            not is_link
+            and og_url is None
+            and attrs.get("property", attrs.get("name", "")).lower() == "og:url"
+        ):
             og_url = attrs.get("content") or None
     return canonical, og_url
 
@@ -165,28 +195,62 @@ def validate(
     baseline_count: int | None,
     loss_threshold: float = 0.5,
     accept: bool = False,
+    reuse: Callable[[str], ParsedPage | None] | None = None,
 ) -> PageOutcome:
     """Decide whether ``result`` is the whole, right page; parse it only if so.
 
     ``baseline_count`` is the number of records *with a code* in the page's last good
     snapshot (None or 0: no loss check).  ``accept`` lets a big loss through (the user
-    said ``--accept page:locale``).
+    said ``--accept page:locale``).  Never raises for what the page holds: an error
+    while checking or parsing it is that page's ``failed`` outcome.  ``reuse`` (see
+    scraper/reuse.py) is asked right before parsing, once every check above has passed;
+    the ParsedPage it returns (an unchanged article's stored content) stands in for the
+    parse, and the loss check still applies to it.
     """
-    from scraper.parse import parse_html
-
     if result.page != ref.id:
         raise ValueError(f"result for {result.page!r} validated against page {ref.id!r}")
+    try:
+        return _validate(result, ref, baseline_count, loss_threshold, accept, reuse)
+    except Exception as exc:  # one odd page must not take the run down
+        log.debug("%s/%s: validating raised", result.page, result.locale, exc_info=True)
+        detail = " ".join(str(exc).split())[:160] or "no detail"
+        return _failed(result, f"could not parse the page ({type(exc).__name__}: {detail})")
+
+
+def _validate(
+    result: FetchResult,
+    ref: PageRef,
+    baseline_count: int | None,
+    loss_threshold: float,
+    accept: bool,
+    reuse: Callable[[str], ParsedPage | None] | None = None,
+) -> PageOutcome:
+    from scraper.parse import decode_html, parse_html, sanitize_html
+
     locale = result.locale
 
     # 1. transport and HTTP
     if result.not_modified:
         return PageOutcome(
-            page=result.page, locale=locale, url=result.url, status="not_modified",
-            http_status=result.http_status, etag=result.etag, last_modified=result.last_modified,
+            page=result.page,
+            locale=locale,
+            url=result.url,
+            status="not_modified",
+            http_status=result.http_status,
+            etag=result.etag,
+            last_modified=result.last_modified,
         )
     if result.error:
         return _failed(result, result.error)
     requested = _norm_path(result.url)
+    if result.final_url and _origin(result.final_url) != _origin(result.url):
+        parts = urlsplit(result.final_url)
+        where = f"{parts.scheme}://{parts.netloc}"
+        return _failed(
+            result,
+            f"redirected to another host: {where} (a redirect may not leave "
+            f"{urlsplit(result.url).scheme}://{urlsplit(result.url).netloc})",
+        )
     if result.final_url and _norm_path(result.final_url) != requested:
         where = _norm_path(result.final_url)
         status = f" (HTTP {result.http_status})" if result.http_status != 200 else ""
@@ -198,7 +262,10 @@ def validate(
     body = result.body or b""
     if not body.strip():
         return _failed(result, "empty body")
-    text = body.decode("utf-8", "replace")
+    try:
+        text = sanitize_html(decode_html(body, result.content_type))
+    except NotAnErrorPage as exc:
+        return _failed(result, str(exc))
     lower = text.lower()
     start = lower.lstrip("\ufeff \t\r\n")[:2048]
     if not (start.startswith("<!doctype html") or "<html" in start):
@@ -228,7 +295,11 @@ def validate(
 
     # 4. does it hold error codes, as many as last time?
     try:
-        parsed = parse_html(body, page=ref.id, locale=locale)
+        # ``reuse`` (scraper.reuse.ArticleReuse): the baseline's records and markdown when
+        # the article is unchanged; every check above and below holds for it all the same.
+        parsed = (reuse(text) if reuse is not None else None) or parse_html(
+            text, page=ref.id, locale=locale
+        )
     except NotAnErrorPage as exc:
         return _failed(result, str(exc))
     count = code_count(parsed.records)
@@ -240,15 +311,26 @@ def validate(
         loss = f"lost {lost} of {baseline_count} codes ({pct}%) since the last good snapshot"
         if not accept:
             return PageOutcome(
-                page=result.page, locale=locale, url=result.url, status="quarantined",
+                page=result.page,
+                locale=locale,
+                url=result.url,
+                status="quarantined",
                 reason=f"{loss}; accept with --accept {ref.id}:{locale}",
-                http_status=result.http_status, warnings=tuple(warnings), **content,  # type: ignore[arg-type]
+                http_status=result.http_status,
+                warnings=tuple(warnings),
+                **content,  # type: ignore[arg-type]
             )
         warnings.append(f"accepted: {loss}")
     return PageOutcome(
-        page=result.page, locale=locale, url=result.url, status="ok",
-        http_status=result.http_status, etag=result.etag, last_modified=result.last_modified,
-        warnings=tuple(warnings), **content,  # type: ignore[arg-type]
+        page=result.page,
+        locale=locale,
+        url=result.url,
+        status="ok",
+        http_status=result.http_status,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        warnings=tuple(warnings),
+        **content,  # type: ignore[arg-type]
     )
 
 
@@ -274,9 +356,16 @@ def mark_duplicates(outcomes: Iterable[PageOutcome]) -> list[PageOutcome]:
             continue
         for i in members:
             me = items[i]
-            other = next(items[j] for j in members if (items[j].page, items[j].locale) != (me.page, me.locale))
+            other = next(
+                items[j]
+                for j in members
+                if (items[j].page, items[j].locale) != (me.page, me.locale)
+            )
             out[i] = replace(
-                me, status="failed", reason=f"same body as {other.page}/{other.locale}",
-                etag=None, last_modified=None,
+                me,
+                status="failed",
+                reason=f"same body as {other.page}/{other.locale}",
+                etag=None,
+                last_modified=None,
             )
     return out

@@ -15,7 +15,35 @@ from typing import Any
 from scraper.diff import norm_name, norm_text
 from scraper.models import LOCALES, Record
 
-__all__ = ["code_key", "cross_page", "locale_gaps", "normalize_name"]
+__all__ = [
+    "CROSS_GROUPS",
+    "SHARED_LIST_OVERLAP",
+    "TRADING_PRODUCTS",
+    "code_key",
+    "cross_page",
+    "locale_gaps",
+    "normalize_name",
+    "rank_cross_page",
+    "shared_list_pages",
+]
+
+# Products a user trades through one client (one SDK, one order router): a name or code that
+# means different things between two of them is a real conflict for that client.
+TRADING_PRODUCTS: tuple[str, ...] = (
+    "spot",
+    "usds-futures",
+    "coin-futures",
+    "options",
+    "portfolio-margin",
+    "portfolio-margin-pro",
+)
+# Two non-trading pages whose (code, name) sets overlap this much (Jaccard) publish one list
+# (copies of the SAPI list agree at 1.0; a copy lagging a few edits behind stays above 0.7;
+# unrelated product lists overlap below 0.3 on the real pages).
+SHARED_LIST_OVERLAP = 0.7
+# Order of the cross-product groups in reports: real conflicts first, by-design reuse last.
+CROSS_GROUPS: tuple[str, ...] = ("trading", "other", "shared_list")
+
 
 def normalize_name(name: str) -> str:
     """Compare names the way a reader would (and diff.py does): case, white space and
@@ -142,24 +170,124 @@ def locale_gaps(effective: Mapping[tuple[str, str], Sequence[Record]]) -> list[d
         zh = _by_code(effective[(page, "zh-CN")])
         for code, recs in en.items():
             if code not in zh:
-                out.append(((page, code_key(code), 0), {
-                    "page": page, "code": code, "name": recs[0].name,
-                    "kind": "missing", "missing_in": "zh-CN",
-                }))
+                out.append(
+                    (
+                        (page, code_key(code), 0),
+                        {
+                            "page": page,
+                            "code": code,
+                            "name": recs[0].name,
+                            "kind": "missing",
+                            "missing_in": "zh-CN",
+                        },
+                    )
+                )
         for code, recs in zh.items():
             if code not in en:
-                out.append(((page, code_key(code), 1), {
-                    "page": page, "code": code, "name": recs[0].name,
-                    "kind": "missing", "missing_in": "en",
-                }))
+                out.append(
+                    (
+                        (page, code_key(code), 1),
+                        {
+                            "page": page,
+                            "code": code,
+                            "name": recs[0].name,
+                            "kind": "missing",
+                            "missing_in": "en",
+                        },
+                    )
+                )
         for code, en_recs in en.items():
             for en_rec, zh_rec in zip(en_recs, zh.get(code, ())):
                 zh_count = sum(1 for lang in zh_rec.message_langs if lang == "zh")
                 if zh_count and zh_count != len(en_rec.messages):
-                    out.append(((page, code_key(code), 2), {
-                        "page": page, "code": code, "name": en_rec.name,
-                        "kind": "message_count",
-                        "counts": {"en": len(en_rec.messages), "zh-CN": zh_count},
-                    }))
+                    out.append(
+                        (
+                            (page, code_key(code), 2),
+                            {
+                                "page": page,
+                                "code": code,
+                                "name": en_rec.name,
+                                "kind": "message_count",
+                                "counts": {"en": len(en_rec.messages), "zh-CN": zh_count},
+                            },
+                        )
+                    )
     out.sort(key=lambda item: item[0])
     return [entry for _, entry in out]
+
+
+def shared_list_pages(
+    effective: Mapping[tuple[str, str], Sequence[Record]],
+    trading: Iterable[str] = TRADING_PRODUCTS,
+    overlap: float = SHARED_LIST_OVERLAP,
+) -> tuple[str, ...]:
+    """Pages that republish one shared list (Binance's SAPI error list), found from the data.
+
+    Wallet, sub-account, algo, convert, copy-trading, institutional-loan and margin each
+    publish the same SAPI list, which reuses futures codes under other names by design.
+    Rather than hard-coding those ids, two pages that are not trading products belong to
+    one shared list when the Jaccard overlap of their (code, normalized name) sets is at
+    least ``overlap`` in some locale both have; every page linked to another that way
+    is returned.  A page alone in its list never is: its collisions stay
+    in the "other" group.
+    """
+    trading_set = set(trading)
+    by_locale: dict[str, dict[str, frozenset[tuple[int, str]]]] = {}
+    for (page, locale), records in effective.items():
+        if page in trading_set:
+            continue
+        pairs = frozenset(
+            (r.code, normalize_name(r.name)) for r in records if r.code is not None and r.name
+        )
+        if pairs:
+            by_locale.setdefault(locale, {})[page] = pairs
+    linked: set[str] = set()
+    for pages in by_locale.values():
+        names = sorted(pages)
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                inter = len(pages[a] & pages[b])
+                if inter and inter / len(pages[a] | pages[b]) >= overlap:
+                    linked.update((a, b))
+    return tuple(sorted(linked))
+
+
+def _collides(entry: Mapping[str, Any], keep: set[str] | None, drop: set[str]) -> bool:
+    """Does the collision still hold among the entry's pages in ``keep`` (all if None)
+    minus ``drop``?"""
+    values = entry["codes"] if entry["kind"] == "same_name_different_code" else entry["names"]
+    seen = set()
+    for page, value in values.items():
+        if page in drop or (keep is not None and page not in keep):
+            continue
+        items = value if isinstance(value, list) else [value]
+        if entry["kind"] == "same_code_different_name":
+            items = [normalize_name(str(v)) for v in items]
+        seen.add(frozenset(items))
+    return len(seen) >= 2
+
+
+def rank_cross_page(
+    entries: Sequence[Mapping[str, Any]],
+    shared: Iterable[str] = (),
+    trading: Iterable[str] = TRADING_PRODUCTS,
+) -> list[dict[str, Any]]:
+    """The cross_page entries with a ``group`` each, real conflicts first (stable order within).
+
+    ``trading``: the collision holds between trading products alone (a client trading
+    spot and USDⓈ-M futures sees INVALID_PAIR under two codes).  ``shared_list``: it only
+    exists because a page republishing the shared list (``shared_list_pages``) reuses a
+    code or name by design.  ``other``: every remaining collision.
+    """
+    trading_set, shared_set = set(trading), set(shared)
+    out = []
+    for e in entries:
+        if _collides(e, trading_set, set()):
+            group = "trading"
+        elif shared_set and not _collides(e, None, shared_set):
+            group = "shared_list"
+        else:
+            group = "other"
+        out.append({**e, "group": group})
+    out.sort(key=lambda e: CROSS_GROUPS.index(e["group"]))
+    return out

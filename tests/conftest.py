@@ -32,6 +32,7 @@ class Reply:
     truncate_to: int | None = None  # send only this many bytes of the body, then close
     etag: str | None = None  # answer 304 when If-None-Match matches
     last_modified: str | None = None  # sent as Last-Modified; 304 when If-Modified-Since matches
+    drip: float = 0.0  # seconds between single body bytes (a slow-drip server)
 
     def payload(self) -> bytes:
         return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
@@ -90,7 +91,9 @@ def _handler(site: LocalSite) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             with site._lock:
-                site.requests.append(Seen("GET", path, dict(self.headers.items()), time.monotonic()))
+                site.requests.append(
+                    Seen("GET", path, dict(self.headers.items()), time.monotonic())
+                )
                 site.active += 1
                 site.max_active = max(site.max_active, site.active)
             try:
@@ -122,7 +125,10 @@ def _handler(site: LocalSite) -> type[BaseHTTPRequestHandler]:
             if reply.delay:
                 time.sleep(reply.delay)
             etag_hit = bool(reply.etag) and self.headers.get("If-None-Match") == reply.etag
-            date_hit = bool(reply.last_modified) and self.headers.get("If-Modified-Since") == reply.last_modified
+            date_hit = (
+                bool(reply.last_modified)
+                and self.headers.get("If-Modified-Since") == reply.last_modified
+            )
             if etag_hit or date_hit:
                 self.send_response(304)
                 if reply.etag:
@@ -150,6 +156,12 @@ def _handler(site: LocalSite) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.close_connection = True
                 return
+            if reply.drip:
+                for i in range(len(body)):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(reply.drip)
+                return
             self.wfile.write(body)
 
     return Handler
@@ -166,7 +178,9 @@ def site() -> Iterator[LocalSite]:
     server = _Server(("127.0.0.1", 0), _handler(s))
     server.daemon_threads = True
     s.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)  # quick shutdown
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), daemon=True
+    )  # quick shutdown
     thread.start()
     try:
         yield s
@@ -185,7 +199,23 @@ def spot_html() -> str:
 
 # --- checking documented commands against the real CLI parser -------------------------
 
-_SHELL_OPERATORS = {";", "&&", "||", "|", "&", "(", ")", "<", ">", ">>", ">&", "<&", "&>", "|&", ";;"}
+_SHELL_OPERATORS = {
+    ";",
+    "&&",
+    "||",
+    "|",
+    "&",
+    "(",
+    ")",
+    "<",
+    ">",
+    ">>",
+    ">&",
+    "<&",
+    "&>",
+    "|&",
+    ";;",
+}
 
 
 def errwatch_invocations(script: str) -> list[list[str]]:
@@ -228,7 +258,11 @@ def errwatch_invocations(script: str) -> list[list[str]]:
             for k in range(start, len(tokens)):
                 if tokens[k] in _SHELL_OPERATORS:
                     break
-                if tokens[k].isdigit() and k + 1 < len(tokens) and tokens[k + 1] in {">", ">>", ">&", "<"}:
+                if (
+                    tokens[k].isdigit()
+                    and k + 1 < len(tokens)
+                    and tokens[k + 1] in {">", ">>", ">&", "<"}
+                ):
                     break  # "2>>log": the 2 is a file descriptor, not an argument
                 args.append(tokens[k])
             found.append(args)

@@ -112,6 +112,12 @@ def test_monitor_service_runs_the_scheduler_unprivileged_with_persistent_data() 
     argv = ["errwatch", *monitor.get("command", exec_form(dockerfile(), "CMD"))]
     assert argv[1] == "schedule"
     config_path = argv[argv.index("--config") + 1]
+    # the reports service has something to serve at once, not at the first cron time
+    assert "--run-on-start" in argv
+
+    from scraper.cli import build_parser
+
+    assert build_parser().parse_args(argv[1:]).run_on_start is True
 
     mounts = _mounts(monitor)
     assert mounts[config_path]["read_only"] is True, "the config file is mounted read-only"
@@ -156,6 +162,18 @@ def test_dockerfile_copies_files_that_exist() -> None:
             assert (ROOT / source).exists(), f"COPY {source}: not in the repository"
 
 
+def test_dockerfile_copies_what_the_package_build_reads() -> None:
+    """pyproject.toml names its readme and license files: `pip install .` needs them."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    needed = {"pyproject.toml", "scraper", project["readme"], *project.get("license-files", [])}
+    copied = set()
+    for ins, args in dockerfile():
+        if ins == "COPY" and not args.startswith("--from"):
+            *sources, _dest = args.split()
+            copied.update(source.rstrip("/") for source in sources)
+    assert needed <= copied, f"the Dockerfile does not COPY {sorted(needed - copied)}"
+
+
 def test_entrypoint_is_the_projects_console_script() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["scripts"]
     assert exec_form(dockerfile(), "ENTRYPOINT") == ["errwatch"]
@@ -165,7 +183,7 @@ def test_entrypoint_is_the_projects_console_script() -> None:
 def test_cmd_and_run_lines_use_existing_subcommands_and_options() -> None:
     instructions = dockerfile()
     cmd = exec_form(instructions, "CMD")
-    assert cmd == ["schedule", "--config", "/config/errwatch.toml"]
+    assert cmd == ["schedule", "--config", "/config/errwatch.toml", "--run-on-start"]
     invocations = [cmd]
     for ins, args in instructions:
         if ins == "RUN":

@@ -9,6 +9,9 @@ added or its text changes, regenerate it with::
 from __future__ import annotations
 
 import dataclasses
+import logging
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -98,13 +101,25 @@ report_url = "https://reports.example.test/"
         ('[schedule]\ncrn = "* * * * *"', "unknown key 'schedule.crn'"),
         ('[notify]\nurl = ["json://x"]', "unknown key 'notify.url'"),
         ("[notfy]\nurls = []", "unknown section [notfy]"),
-        ('concurrency = "4"', "'concurrency' has the wrong type (str)"),
-        ("retries = true", "'retries' has the wrong type (bool)"),
-        ('locales = "en"', "'locales' has the wrong type (str)"),
-        ("locales = [1]", "'locales' must be a list of strings"),
-        ('read_timeout = "30"', "'read_timeout' has the wrong type (str)"),
-        ("[schedule]\njitter = 1.5", "'schedule.jitter' has the wrong type (float)"),
-        ('[notify]\nurls = "json://127.0.0.1/x"', "'notify.urls' has the wrong type (str)"),
+        ('concurrency = "4"', "config key 'concurrency' must be an integer, not a string"),
+        ('retries = "3"', "config key 'retries' must be an integer, not a string"),
+        ("retries = true", "config key 'retries' must be an integer, not a boolean"),
+        ('locales = "en"', "config key 'locales' must be a list of strings, not a string"),
+        ("locales = [1]", "'locales' must be a list of strings, not a list with an integer"),
+        ('read_timeout = "30"', "config key 'read_timeout' must be a number, not a string"),
+        ("[schedule]\njitter = 1.5", "'schedule.jitter' must be an integer, not a float"),
+        ("[schedule]\nrun_on_start = 1", "'schedule.run_on_start' must be true or false, not an"),
+        ('[notify]\nurls = "json://127.0.0.1/x"', "'notify.urls' must be a list of strings, not a"),
+        ("user_agent = 2026-01-01", "'user_agent' must be a string, not a date/time"),
+        ("[notify]\nreport_url = {a = 1}", "'notify.report_url' must be a string, not a table"),
+        ('base_url = "notaurl"', "base_url 'notaurl' has no scheme; use an http:// or https://"),
+        (
+            'base_url = "ftp://mirror.example/"',
+            "base_url 'ftp://mirror.example/' has the scheme 'ftp'",
+        ),
+        ('base_url = "http://"', "base_url 'http://' has no valid host"),
+        ('base_url = "http://x:99999"', "base_url 'http://x:99999' is not a valid URL"),
+        ('base_url = "https://x.test/?a=1"', "must not have a query or fragment"),
         ('locales = ["en", "fr"]', "unknown locale 'fr'"),
         ('fail_on = "sometimes"', "fail_on must be one of: never, any, breaking"),
         ("loss_threshold = 0", "loss_threshold must be in (0, 1]"),
@@ -128,12 +143,21 @@ report_url = "https://reports.example.test/"
         "unknown-notify-key",
         "unknown-section",
         "int-as-string",
+        "retries-as-string",
         "bool-for-int",
         "string-for-list",
         "list-of-ints",
         "number-as-string",
         "float-for-int",
+        "int-for-bool",
         "string-for-url-list",
+        "date-for-string",
+        "table-for-string",
+        "base-url-no-scheme",
+        "base-url-ftp",
+        "base-url-no-host",
+        "base-url-bad-port",
+        "base-url-query",
         "bad-locale",
         "bad-fail-on",
         "loss-0",
@@ -155,6 +179,85 @@ def test_invalid_config_is_rejected_with_the_key_named(
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, toml))
     assert message in str(info.value)
+
+
+# --- notification URLs: checked by Apprise when the config loads ----------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "url"),
+    [
+        ("urls", "slack://SECRETa"),  # a Slack URL needs three tokens
+        ("urls", "nosuchservice://user:SECRETb@host"),
+        ("failure_urls", "discord://SECRETc"),
+        ("urls", "not a url SECRETd"),
+    ],
+    ids=["slack-one-token", "unknown-scheme", "discord-no-token", "not-a-url"],
+)
+def test_an_invalid_apprise_url_is_rejected_at_load_without_its_secret(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, key: str, url: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    path = write(tmp_path, f'[notify]\n{key} = ["json://127.0.0.1:9/ok", "{url}"]')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(f"config key 'notify.{key}': entry 2 (")
+    assert "is not a valid Apprise URL" in message
+    assert "SECRET" not in message
+    assert not [r for r in caplog.records if "SECRET" in r.getMessage()], "apprise logged it"
+
+
+def test_valid_apprise_urls_load() -> None:
+    cfg = config_from_dict(
+        {
+            "notify": {
+                "urls": ["slack://TokenA/TokenB/TokenC/#api-errors", "json://127.0.0.1:9000/h"],
+                "failure_urls": ["mailto://user:password@example.com?to=ops@example.com"],
+            }
+        }
+    )
+    assert len(cfg.notify_urls) == 2 and len(cfg.failure_urls) == 1
+
+
+def test_the_cli_rejects_a_bad_url_in_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scraper.cli import main
+
+    path = write(tmp_path, '[notify]\nurls = ["slack://SECRETe"]')
+    snaps = tmp_path / "s"
+    code = main(["run", "--config", str(path), "--snapshots", str(snaps),
+                 "--base-url", "http://127.0.0.1:9"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("errwatch: error: config key 'notify.urls'")
+    assert "SECRET" not in err + out
+    assert not snaps.exists(), "nothing ran"
+
+
+def test_apprise_is_imported_only_for_a_config_with_urls() -> None:
+    code = (
+        "import sys; from scraper.config import config_from_dict; "
+        "config_from_dict({'schedule': {'cron': '* * * * *'}}); "
+        "assert 'apprise' not in sys.modules, 'imported'; "
+        "config_from_dict({'notify': {'urls': ['json://127.0.0.1:9/x']}}); "
+        "assert 'apprise' in sys.modules"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_run_on_start_is_read() -> None:
+    assert Config().run_on_start is False
+    assert config_from_dict({"schedule": {"run_on_start": True}}).run_on_start is True
 
 
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
@@ -220,7 +323,7 @@ def test_example_config_mentions_every_key() -> None:
 
 # --- docs/config.md ---------------------------------------------------------------------
 
-_TYPE_NAMES = {str: "string", list: "list of strings", int: "integer"}
+_TYPE_NAMES = {str: "string", list: "list of strings", int: "integer", bool: "boolean"}
 
 
 def _type_name(typ: Any) -> str:
@@ -236,6 +339,8 @@ def _config_field(section: str, key: str) -> str | None:
 def _toml(value: Any) -> str:
     if value is None:
         return "(unset)"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
     if isinstance(value, str):
         return f'`"{value}"`'
     if isinstance(value, tuple):

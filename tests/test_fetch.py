@@ -29,11 +29,20 @@ from scraper.fetch import (
 from scraper.models import FetchResult
 
 SPOT = "/docs/binance-spot-api-docs/errors"
-FAST = FetchSettings(concurrency=4, connect_timeout=2, read_timeout=2, retries=2, backoff=0, max_retry_after=2)
+FAST = FetchSettings(
+    concurrency=4, connect_timeout=2, read_timeout=2, retries=2, backoff=0, max_retry_after=2
+)
 
 
-def fetch_one(site: LocalSite, path: str = SPOT, settings: FetchSettings = FAST, *,
-              page: str = "spot", locale: str = "en", **kw: str) -> FetchResult:
+def fetch_one(
+    site: LocalSite,
+    path: str = SPOT,
+    settings: FetchSettings = FAST,
+    *,
+    page: str = "spot",
+    locale: str = "en",
+    **kw: str,
+) -> FetchResult:
     [result] = fetch_all([FetchRequest(page, locale, site.base_url + path, **kw)], settings)
     return result
 
@@ -46,8 +55,12 @@ def with_settings(**kw: float) -> FetchSettings:
 # --- the good path ---------------------------------------------------------------------
 
 
-def test_ok_page_keeps_body_status_final_url_and_validators(site: LocalSite, spot_html: str) -> None:
-    site.set(SPOT, Reply(body=spot_html, etag='"v1"', last_modified="Wed, 19 Nov 2026 06:00:00 GMT"))
+def test_ok_page_keeps_body_status_final_url_and_validators(
+    site: LocalSite, spot_html: str
+) -> None:
+    site.set(
+        SPOT, Reply(body=spot_html, etag='"v1"', last_modified="Wed, 19 Nov 2026 06:00:00 GMT")
+    )
     result = fetch_one(site)
     assert result.error is None
     assert result.http_status == 200
@@ -86,24 +99,47 @@ def test_user_agent_names_errwatch_version_and_project_url(site: LocalSite) -> N
 def test_accept_language_matches_the_locale(site: LocalSite) -> None:
     site.page("/en", "<html></html>")
     site.page("/zh", "<html></html>")
-    fetch_all([FetchRequest("spot", "en", site.base_url + "/en"),
-               FetchRequest("spot", "zh-CN", site.base_url + "/zh")], FAST)
+    fetch_all(
+        [
+            FetchRequest("spot", "en", site.base_url + "/en"),
+            FetchRequest("spot", "zh-CN", site.base_url + "/zh"),
+        ],
+        FAST,
+    )
     langs = {r.path: r.headers["Accept-Language"] for r in site.requests}
     assert langs == {"/en": "en", "/zh": "zh-CN,zh;q=0.9"}
     assert accept_language("zh-CN").startswith("zh-CN")
 
 
 def test_settings_from_config_fill_in_the_version() -> None:
-    cfg = config_from_dict({"concurrency": 2, "read_timeout": 5, "connect_timeout": 3, "retries": 1,
-                            "backoff": 0.1, "max_retry_after": 9, "user_agent": "bot/{version} (+me)"})
+    cfg = config_from_dict(
+        {
+            "concurrency": 2,
+            "read_timeout": 5,
+            "connect_timeout": 3,
+            "retries": 1,
+            "backoff": 0.1,
+            "max_retry_after": 9,
+            "user_agent": "bot/{version} (+me)",
+        }
+    )
     s = FetchSettings.from_config(cfg)
-    assert s == FetchSettings(concurrency=2, connect_timeout=3.0, read_timeout=5.0, retries=1,
-                              backoff=0.1, max_retry_after=9.0, user_agent=f"bot/{__version__} (+me)")
+    assert s == FetchSettings(
+        concurrency=2,
+        connect_timeout=3.0,
+        read_timeout=5.0,
+        retries=1,
+        backoff=0.1,
+        max_retry_after=9.0,
+        user_agent=f"bot/{__version__} (+me)",
+    )
     assert "{version}" not in FetchSettings.from_config(config_from_dict({})).user_agent
 
 
 def test_importing_fetch_does_not_import_requests() -> None:
-    code = "import sys, scraper.fetch; sys.exit('requests' in sys.modules or 'urllib3' in sys.modules)"
+    code = (
+        "import sys, scraper.fetch; sys.exit('requests' in sys.modules or 'urllib3' in sys.modules)"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
@@ -120,7 +156,9 @@ def test_500_once_then_ok_is_retried(site: LocalSite) -> None:
 
 
 def test_429_with_retry_after_waits_then_ok(site: LocalSite) -> None:
-    site.set(SPOT, Reply(429, "slow down", headers={"Retry-After": "1"}), Reply(200, "<html>ok</html>"))
+    site.set(
+        SPOT, Reply(429, "slow down", headers={"Retry-After": "1"}), Reply(200, "<html>ok</html>")
+    )
     result = fetch_one(site)
     assert result.error is None and result.http_status == 200
     first, second = [r for r in site.requests if r.path == SPOT]
@@ -263,8 +301,11 @@ def test_on_result_is_called_once_per_page(site: LocalSite) -> None:
     for i in range(3):
         site.page(f"/p{i}", "<html></html>")
     seen: list[str] = []
-    fetch_all([FetchRequest(f"p{i}", "en", f"{site.base_url}/p{i}") for i in range(3)], FAST,
-              on_result=lambda r: seen.append(r.page))
+    fetch_all(
+        [FetchRequest(f"p{i}", "en", f"{site.base_url}/p{i}") for i in range(3)],
+        FAST,
+        on_result=lambda r: seen.append(r.page),
+    )
     assert sorted(seen) == ["p0", "p1", "p2"]
 
 
@@ -298,3 +339,100 @@ def test_each_page_is_logged(site: LocalSite, caplog: pytest.LogCaptureFixture) 
     messages = [r.getMessage() for r in caplog.records if r.name == "errwatch.fetch"]
     assert any(m.startswith("GET ") for m in messages)
     assert any(m.startswith("spot/en: HTTP 200") for m in messages)
+
+
+# --- interrupts (issue 14) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "signame, code, line",
+    [
+        ("SIGINT", 130, "errwatch: interrupted"),
+        ("SIGTERM", 143, "errwatch: terminated"),
+    ],
+)
+def test_ctrl_c_on_a_hanging_fetch_exits_at_once(  # type: ignore[no-untyped-def]
+    site: LocalSite, tmp_path, signame: str, code: int, line: str
+) -> None:
+    """The server takes the request and never answers; the signal must end the crawl in < 2 s."""
+    import signal
+    import time
+
+    site.set(SPOT, Reply(body="never sent", delay=120))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "scraper",
+            "crawl",
+            "--base-url",
+            site.base_url,
+            "--snapshots",
+            str(tmp_path / "snapshots"),
+            "--page",
+            "spot",
+            "--locale",
+            "en",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        give_up = time.monotonic() + 30
+        while site.hits(SPOT) == 0:  # wait until the request is on the wire
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < give_up, "the crawl never sent its request"
+            time.sleep(0.05)
+        time.sleep(0.3)  # now blocked waiting for the status line
+        sent = time.monotonic()
+        proc.send_signal(getattr(signal, signame))
+        _, err = proc.communicate(timeout=15)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert took < 2, f"took {took:.1f} s to exit after {signame}"
+    assert proc.returncode == code
+    assert len(err.splitlines()) == 1 and err.startswith(line), err  # one line, no traceback
+    assert not (tmp_path / "snapshots" / ".lock").exists()
+
+
+def test_an_error_in_on_result_cancels_the_other_pages(site: LocalSite) -> None:
+    """Whatever stops the caller (KeyboardInterrupt, SIGTERM's exception) stops the fetch now."""
+    import time
+
+    site.set("/fast", Reply(body="ok"))
+    site.set("/slow", Reply(body="late", delay=30))
+
+    def boom(result: FetchResult) -> None:
+        raise KeyboardInterrupt
+
+    import threading
+
+    before = {t.ident for t in threading.enumerate()}
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        fetch_all(
+            [
+                FetchRequest("a", "en", site.base_url + "/fast"),
+                FetchRequest("b", "en", site.base_url + "/slow"),
+            ],
+            with_settings(read_timeout=60),
+            on_result=boom,
+        )
+    assert time.monotonic() - start < 2
+
+    def fetch_threads() -> list[threading.Thread]:
+        return [
+            t
+            for t in threading.enumerate()
+            if t.name.startswith("errwatch-fetch") and t.ident not in before
+        ]
+
+    give_up = time.monotonic() + 10  # the slow page's socket was shut down: its worker ends
+    while fetch_threads() and time.monotonic() < give_up:
+        time.sleep(0.05)
+    assert not fetch_threads()

@@ -53,7 +53,9 @@ class Runner:
     def config(self) -> Path:
         path = self.snapshots.parent / "errwatch.toml"
         if not path.exists():
-            path.write_text("retries = 1\nbackoff = 0\nread_timeout = 1\nconnect_timeout = 1\n", "utf-8")
+            path.write_text(
+                "retries = 1\nbackoff = 0\nread_timeout = 1\nconnect_timeout = 1\n", "utf-8"
+            )
         return path
 
     def report(self, snapshot_id: str) -> dict[str, Any]:
@@ -70,13 +72,20 @@ def run(tmp_path: Path, site: LocalSite) -> Runner:
 
 def brief(changes: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return [
-        (c["kind"], c["page"], c.get("code"), c.get("name") or c.get("old_name"),
-         c.get("new_name") or c.get("new_code"))
+        (
+            c["kind"],
+            c["page"],
+            c.get("code"),
+            c.get("name") or c.get("old_name"),
+            c.get("new_name") or c.get("new_code"),
+        )
         for c in changes
     ]
 
 
-def test_run_reports_exactly_what_changed(run: Runner, site: LocalSite, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_reports_exactly_what_changed(
+    run: Runner, site: LocalSite, capsys: pytest.CaptureFixture[str]
+) -> None:
     serve_day(site, "before")
     assert run("run", *PAGES, "--fail-on", "breaking", at="2026-01-15T06:00:00Z") == 0
     first = run.latest()
@@ -96,7 +105,11 @@ def test_run_reports_exactly_what_changed(run: Runner, site: LocalSite, capsys: 
         ("messages_changed", "usds-futures", -1003, "TOO_MANY_REQUESTS", None),
     ]
     renumbered = report["changes"][0]
-    assert (renumbered["old_code"], renumbered["new_code"], renumbered["breaking"]) == (-4087, -4144, True)
+    assert (renumbered["old_code"], renumbered["new_code"], renumbered["breaking"]) == (
+        -4087,
+        -4144,
+        True,
+    )
     edited = report["changes"][-1]
     assert edited["added_messages"] == ["Too many requests queued; please retry with backoff."]
     assert edited["removed_messages"] == ["Too many requests queued."]
@@ -117,16 +130,22 @@ def test_unchanged_pages_answer_304_and_are_not_parsed(run: Runner, site: LocalS
     assert len(conditional) == 2
     store = SnapshotStore(run.snapshots)
     ids = store.snapshot_ids()
-    assert store.records(ids[-1], "coin-futures", "en") == store.records(ids[0], "coin-futures", "en")
+    assert store.records(ids[-1], "coin-futures", "en") == store.records(
+        ids[0], "coin-futures", "en"
+    )
 
 
 def test_fail_on_levels(run: Runner, site: LocalSite) -> None:
     serve_day(site, "before", (USDS_EN,))
     assert run("run", "--page", "usds-futures", "--locale", "en", at="2026-01-15T06:00:00Z") == 0
-    edited = DAYS["before"][USDS_EN].replace(b"Too many requests queued.", b"Too many requests are queued.")
+    edited = DAYS["before"][USDS_EN].replace(
+        b"Too many requests queued.", b"Too many requests are queued."
+    )
     site.set(USDS_EN, Reply(body=edited))
     args = ("--page", "usds-futures", "--locale", "en")
-    assert run("run", *args, "--fail-on", "breaking", at="2026-01-16T06:00:00Z") == 0  # not breaking
+    assert (
+        run("run", *args, "--fail-on", "breaking", at="2026-01-16T06:00:00Z") == 0
+    )  # not breaking
     site.set(USDS_EN, Reply(body=edited.replace(b"are queued", b"were queued")))
     assert run("run", *args, "--fail-on", "any", at="2026-01-17T06:00:00Z") == 1
     site.set(USDS_EN, Reply(body=edited.replace(b"are queued", b"got queued")))
@@ -145,29 +164,73 @@ def _spot_page() -> bytes:
 FAULTS: dict[str, tuple[list[Reply], str, str]] = {
     "wrong-page-same-url": ([Reply(body=_wrong_page())], "failed", "wrong page"),
     "another-products-page": ([Reply(body=_spot_page())], "failed", "wrong page"),
-    "soft-404": ([Reply(body=b"<html><head><title>Page Not Found | Binance Open Platform</title></head>"
-                           b"<body><h1>Page Not Found</h1></body></html>")], "failed", "404"),
-    "redirect-to-introduction": ([Reply(status=302, headers={"Location": "/docs/derivatives/coin-margined-futures/general-info"})],
-                                 "failed", "redirected"),
-    "waf-challenge": ([Reply(status=200, body=b"<html><head><title>Just a moment...</title></head><body>"
-                                             b"<noscript>Please enable JavaScript</noscript></body></html>")],
-                      "failed", "challenge"),
-    "truncated-body": ([Reply(body=DAYS["before"][COIN_EN], truncate_to=40_000)], "failed", "truncated"),
+    "soft-404": (
+        [
+            Reply(
+                body=b"<html><head><title>Page Not Found | Binance Open Platform</title></head>"
+                b"<body><h1>Page Not Found</h1></body></html>"
+            )
+        ],
+        "failed",
+        "404",
+    ),
+    "redirect-to-introduction": (
+        [
+            Reply(
+                status=302,
+                headers={"Location": "/docs/derivatives/coin-margined-futures/general-info"},
+            )
+        ],
+        "failed",
+        "redirected",
+    ),
+    "waf-challenge": (
+        [
+            Reply(
+                status=200,
+                body=b"<html><head><title>Just a moment...</title></head><body>"
+                b"<noscript>Please enable JavaScript</noscript></body></html>",
+            )
+        ],
+        "failed",
+        "challenge",
+    ),
+    "truncated-body": (
+        [Reply(body=DAYS["before"][COIN_EN], truncate_to=40_000)],
+        "failed",
+        "truncated",
+    ),
     "empty-body": ([Reply(body=b"")], "failed", "empty"),
-    "shell-without-article": ([Reply(body=b'<!doctype html><html lang="en"><head><title>Binance</title></head>'
-                                          b'<body><div id="__docusaurus"></div></body></html>')],
-                              "failed", "article"),
+    "shell-without-article": (
+        [
+            Reply(
+                body=b'<!doctype html><html lang="en"><head><title>Binance</title></head>'
+                b'<body><div id="__docusaurus"></div></body></html>'
+            )
+        ],
+        "failed",
+        "article",
+    ),
     "http-500": ([Reply(status=500, body=b"oops")], "failed", "HTTP 500"),
     "timeout": ([Reply(body=DAYS["before"][COIN_EN], delay=3.0)], "failed", "timeout"),
-    "lost-most-codes": ([Reply(body=DAYS["after"]["/docs/wallet/error-code"]
-                               .replace(b"/docs/wallet/error-code", COIN_EN.encode()))],
-                        "quarantined", "lost"),
+    "lost-most-codes": (
+        [
+            Reply(
+                body=DAYS["after"]["/docs/wallet/error-code"].replace(
+                    b"/docs/wallet/error-code", COIN_EN.encode()
+                )
+            )
+        ],
+        "quarantined",
+        "lost",
+    ),
 }
 
 
 @pytest.mark.parametrize("fault", list(FAULTS), ids=list(FAULTS))
-def test_a_bad_fetch_never_reads_as_drift(run: Runner, site: LocalSite, fault: str,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_fetch_never_reads_as_drift(
+    run: Runner, site: LocalSite, fault: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     serve_day(site, "before")
     assert run("run", *PAGES, at="2026-01-15T06:00:00Z") == 0
     replies, status, reason = FAULTS[fault]
@@ -205,7 +268,9 @@ def test_accept_overrides_quarantine(run: Runner, site: LocalSite) -> None:
     serve_day(site, "before", (COIN_EN,))
     args = ("--page", "coin-futures", "--locale", "en")
     assert run("run", *args, at="2026-01-15T06:00:00Z") == 0
-    shrunk = DAYS["after"]["/docs/wallet/error-code"].replace(b"/docs/wallet/error-code", COIN_EN.encode())
+    shrunk = DAYS["after"]["/docs/wallet/error-code"].replace(
+        b"/docs/wallet/error-code", COIN_EN.encode()
+    )
     site.set(COIN_EN, Reply(body=shrunk))
     assert run("run", *args, at="2026-01-16T06:00:00Z") == 3
     assert run("run", *args, "--accept", "coin-futures:en", at="2026-01-17T06:00:00Z") == 0
@@ -214,8 +279,9 @@ def test_accept_overrides_quarantine(run: Runner, site: LocalSite) -> None:
     assert report["summary"]["by_kind"]["removed"] > 100  # the loss is now reported as drift
 
 
-def test_a_second_run_is_refused_while_one_holds_the_lock(run: Runner, site: LocalSite,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_second_run_is_refused_while_one_holds_the_lock(
+    run: Runner, site: LocalSite, capsys: pytest.CaptureFixture[str]
+) -> None:
     serve_day(site, "before")
     with SnapshotStore(run.snapshots).lock():
         assert run("run", *PAGES, at="2026-01-15T06:00:00Z") == 2
@@ -224,8 +290,9 @@ def test_a_second_run_is_refused_while_one_holds_the_lock(run: Runner, site: Loc
     assert run("run", *PAGES, at="2026-01-15T06:00:00Z") == 0
 
 
-def test_diff_and_history_over_stored_snapshots(run: Runner, site: LocalSite,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_diff_and_history_over_stored_snapshots(
+    run: Runner, site: LocalSite, capsys: pytest.CaptureFixture[str]
+) -> None:
     serve_day(site, "before")
     run("run", *PAGES, at="2026-01-15T06:00:00Z")
     serve_day(site, "after")
@@ -237,27 +304,46 @@ def test_diff_and_history_over_stored_snapshots(run: Runner, site: LocalSite,
     assert run("diff", "20260115T060000Z", "nope") == 2
     assert "no snapshot 'nope'" in capsys.readouterr().err
 
-    assert main(["history", "-4087", "--page", "coin-futures", "--snapshots", str(run.snapshots),
-                 "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "history",
+                "-4087",
+                "--page",
+                "coin-futures",
+                "--snapshots",
+                str(run.snapshots),
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     events = json.loads(capsys.readouterr().out)
     assert [e["kind"] for e in events][:1] == ["first_seen"]
     assert any(e["kind"] == "renamed" for e in events)
 
 
-def test_github_annotations(run: Runner, site: LocalSite, capsys: pytest.CaptureFixture[str]) -> None:
+def test_github_annotations(
+    run: Runner, site: LocalSite, capsys: pytest.CaptureFixture[str]
+) -> None:
     serve_day(site, "before")
     run("run", *PAGES, at="2026-01-15T06:00:00Z")
     serve_day(site, "after")
     capsys.readouterr()
-    assert run("run", *PAGES, "--format", "github", "--fail-on", "breaking", at="2026-01-16T06:00:00Z") == 1
+    assert (
+        run("run", *PAGES, "--format", "github", "--fail-on", "breaking", at="2026-01-16T06:00:00Z")
+        == 1
+    )
     lines = capsys.readouterr().out.splitlines()
     assert sum(line.startswith("::error") for line in lines) == 4
     assert any("INVALID_PAIR" in line for line in lines)
     assert (run.reports / "20260116T060000Z" / "report.md").exists()  # files are written too
 
 
-def test_crawl_stores_a_snapshot_without_reports(run: Runner, site: LocalSite,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_crawl_stores_a_snapshot_without_reports(
+    run: Runner, site: LocalSite, capsys: pytest.CaptureFixture[str]
+) -> None:
     serve_day(site, "before")
     assert run("crawl", *PAGES, at="2026-01-15T06:00:00Z") == 0
     assert "snapshot 20260115T060000Z: 2 ok" in capsys.readouterr().out
@@ -276,8 +362,9 @@ def test_crawl_stores_a_snapshot_without_reports(run: Runner, site: LocalSite,
         (["run", "--format", "pdf"], "unknown format 'pdf'"),
     ],
 )
-def test_usage_errors_exit_2_with_one_line(argv: list[str], message: str,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_exit_2_with_one_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
@@ -287,28 +374,45 @@ def test_demo_runs_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["demo", "--workdir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "index.html" in out
-    report = json.loads((tmp_path / "reports" / "20260116T060000Z" / "report.json").read_text("utf-8"))
+    report = json.loads(
+        (tmp_path / "reports" / "20260116T060000Z" / "report.json").read_text("utf-8")
+    )
     kinds = {c["kind"] for c in report["changes"]}
     assert {"renumbered", "renamed", "added", "removed", "messages_changed"} <= kinds
     statuses = {(p["page"], p["locale"]): p["status"] for p in report["pages"]}
     assert statuses[("wallet", "en")] == "quarantined"
     assert statuses[("institutional-loan", "zh-CN")] == "failed"
     assert statuses[("spot", "en")] == "not_modified"
-    assert any(g["missing_in"] == "zh-CN" for g in report["locale_gaps"] if g.get("kind") == "missing")
+    assert any(
+        g["missing_in"] == "zh-CN" for g in report["locale_gaps"] if g.get("kind") == "missing"
+    )
     assert any(x["name"] == "INVALID_PAIR" for x in report["cross_page"] if "name" in x)
     # a second demo in the same folder gives the same reports
     assert main(["demo", "--workdir", str(tmp_path), "-q"]) == 0
-    again = json.loads((tmp_path / "reports" / "20260116T060000Z" / "report.json").read_text("utf-8"))
+    again = json.loads(
+        (tmp_path / "reports" / "20260116T060000Z" / "report.json").read_text("utf-8")
+    )
     assert again["changes"] == report["changes"]
 
 
-def test_an_unwritable_snapshot_folder_is_one_line(tmp_path: Path, site: LocalSite,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unwritable_snapshot_folder_is_one_line(
+    tmp_path: Path, site: LocalSite, capsys: pytest.CaptureFixture[str]
+) -> None:
     serve_day(site, "before")
     blocker = tmp_path / "file"
     blocker.write_text("not a folder", "utf-8")
-    code = main(["run", *PAGES, "--base-url", site.base_url, "--snapshots", str(blocker / "snaps"),
-                 "--reports", str(tmp_path / "reports")])
+    code = main(
+        [
+            "run",
+            *PAGES,
+            "--base-url",
+            site.base_url,
+            "--snapshots",
+            str(blocker / "snaps"),
+            "--reports",
+            str(tmp_path / "reports"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert err.startswith("errwatch: error:") and err.count("\n") == 1 and "Traceback" not in err

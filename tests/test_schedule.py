@@ -15,14 +15,18 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, LocalSite
 
 from scraper.config import Config
 from scraper.errors import ConfigError
+from scraper.registry import default_pages
 from scraper.schedule import build_trigger, crontab_weekdays, serve
+
+pytestmark = pytest.mark.slow  # real scheduler ticks and child processes
 
 GUARD = 60.0  # seconds before a hung test gives up
 EVERY_SECOND = "* * * * * *"
@@ -69,6 +73,105 @@ def test_short_cron_runs_the_job_repeatedly_with_a_heartbeat(
     assert beats[0].startswith("errwatch heartbeat: run finished exit=0 in ")
     assert "; next run at 20" in beats[0]
     assert beats[1].endswith("; stopping after 2 runs")
+
+
+NEW_YEAR = "0 0 0 1 1 *"  # next run: New Year's midnight
+
+
+class _LineWatcher(logging.Handler):
+    """Sets ``seen`` when a record of logger errwatch.schedule starts with ``prefix``."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__(logging.INFO)
+        self.prefix = prefix
+        self.lines: list[str] = []
+        self.seen = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        self.lines.append(message)
+        if message.startswith(self.prefix):
+            self.seen.set()
+
+
+@pytest.fixture
+def schedule_log() -> Iterator[_LineWatcher]:
+    watcher = _LineWatcher("errwatch heartbeat:")
+    logger = logging.getLogger("errwatch.schedule")
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(watcher)
+    try:
+        yield watcher
+    finally:
+        logger.removeHandler(watcher)
+        logger.setLevel(old_level)
+
+
+def test_run_on_start_runs_at_once_then_follows_the_cron(schedule_log: _LineWatcher) -> None:
+    calls: list[int] = []
+
+    def job() -> int:
+        calls.append(1)
+        return 0
+
+    stop = threading.Event()
+    cfg = Config(cron=NEW_YEAR, jitter=300, run_on_start=True)
+    thread = threading.Thread(target=serve, args=(cfg, job), kwargs={"stop_event": stop})
+    thread.start()
+    try:
+        assert schedule_log.seen.wait(GUARD), schedule_log.lines
+    finally:
+        stop.set()
+        thread.join(GUARD)
+    assert not thread.is_alive()
+    assert calls == [1]
+    started = next(m for m in schedule_log.lines if m.startswith("errwatch schedule: started"))
+    assert started.endswith("first run now (run_on_start)")
+    beat = next(m for m in schedule_log.lines if m.startswith("errwatch heartbeat:"))
+    year = datetime.now(ZoneInfo("UTC")).year + 1
+    # after the first run the cron decides: next New Year, plus up to `jitter` seconds
+    assert f"; next run at {year}-01-01T00:0" in beat, beat
+
+
+def test_without_run_on_start_the_first_run_waits_for_the_cron(
+    schedule_log: _LineWatcher,
+) -> None:
+    stop = threading.Event()
+    stop.set()  # serve() returns once it has scheduled the first run and logged it
+    assert serve(Config(cron=NEW_YEAR, jitter=0), lambda: 1, stop_event=stop) == 0
+    year = datetime.now(ZoneInfo("UTC")).year + 1
+    started = next(m for m in schedule_log.lines if m.startswith("errwatch schedule: started"))
+    assert started.endswith(f"first run at {year}-01-01T00:00:00+00:00")
+    assert "errwatch schedule: stopped after 0 run(s)" in schedule_log.lines
+
+
+def test_cli_schedule_run_on_start_writes_reports_at_once(
+    tmp_path: Path, site: LocalSite, spot_html: str
+) -> None:
+    """What docker-compose runs: reports/index.html exists long before the first cron time."""
+    site.page("/docs/binance-spot-api-docs/errors", spot_html)
+    others = [p for p in default_pages() if p != "spot"]
+    config = tmp_path / "errwatch.toml"
+    config.write_text(
+        f'base_url = "{site.base_url}"\nlocales = ["en"]\ndrop_pages = {others!r}\n'
+        f'[schedule]\ncron = "{NEW_YEAR}"\n'.replace("'", '"'),
+        "utf-8",
+    )
+    c = Child(
+        [sys.executable, "-m", "scraper", "schedule", "--config", str(config), "--run-on-start"],
+        cwd=tmp_path,
+    )
+    try:
+        c.wait_for("errwatch schedule: started")
+        c.wait_for("errwatch heartbeat: run finished exit=0")
+        assert (tmp_path / "reports" / "index.html").is_file()
+        assert [p.name for p in (tmp_path / "snapshots").iterdir() if p.name[0].isdigit()]
+        c.signal(signal.SIGTERM)
+        assert c.exit_code() == 0, c.output()
+    finally:
+        c.kill()
+    assert site.hits("/docs/binance-spot-api-docs/errors") == 1
 
 
 def test_serve_in_the_main_thread_restores_signal_handlers() -> None:
@@ -253,11 +356,11 @@ raise SystemExit(serve(Config(cron=cron, jitter=0), job))
 class Child:
     """A `python -c …serve(…)` process whose output lines can be awaited."""
 
-    def __init__(self, mode: str, cron: str) -> None:
+    def __init__(self, argv: list[str], cwd: Path = ROOT) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", CHILD, mode, cron],
-            cwd=ROOT,
+            argv,
+            cwd=cwd,
             env=env,
             text=True,
             stdin=subprocess.PIPE,
@@ -312,6 +415,10 @@ class Child:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(GUARD)
+        self.reader.join(GUARD)
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 @pytest.fixture
@@ -319,7 +426,7 @@ def child() -> Iterator[Callable[[str, str], Child]]:
     started: list[Child] = []
 
     def start(mode: str, cron: str) -> Child:
-        c = Child(mode, cron)
+        c = Child([sys.executable, "-c", CHILD, mode, cron])
         started.append(c)
         return c
 

@@ -31,37 +31,70 @@ DAY = timedelta(days=1)
 
 def recs(n: int = 3, prefix: str = "ERR") -> tuple[Record, ...]:
     return tuple(
-        Record(code=-1000 - i, name=f"{prefix}_{i}", section="10xx - General",
-               messages=(f"message {i}",), message_langs=("en",),
-               anchor=f"-{1000 + i}-{prefix.lower()}_{i}")
+        Record(
+            code=-1000 - i,
+            name=f"{prefix}_{i}",
+            section="10xx - General",
+            messages=(f"message {i}",),
+            message_langs=("en",),
+            anchor=f"-{1000 + i}-{prefix.lower()}_{i}",
+        )
         for i in range(n)
     )
 
 
-def ok(page: str = "spot", locale: str = "en", records: tuple[Record, ...] | None = None,
-       html: bytes | None = None, **kw: object) -> PageOutcome:
+def ok(
+    page: str = "spot",
+    locale: str = "en",
+    records: tuple[Record, ...] | None = None,
+    html: bytes | None = None,
+    **kw: object,
+) -> PageOutcome:
     records = recs() if records is None else records
     return PageOutcome(
-        page=page, locale=locale, url=f"https://developers.binance.com/docs/{page}",
-        status=kw.pop("status", "ok"), http_status=kw.pop("http_status", 200),  # type: ignore[arg-type]
-        etag=kw.pop("etag", '"v1"'), last_modified="Wed, 19 Nov 2025 10:12:33 GMT",  # type: ignore[arg-type]
-        records=records, markdown=f"# {page} {locale}\n\n" + "\n".join(r.name or "" for r in records),
-        raw_html=html if html is not None else f"<html>{page}/{locale}</html>".encode(), **kw,  # type: ignore[arg-type]
+        page=page,
+        locale=locale,
+        url=f"https://developers.binance.com/docs/{page}",
+        status=kw.pop("status", "ok"),
+        http_status=kw.pop("http_status", 200),  # type: ignore[arg-type]
+        etag=kw.pop("etag", '"v1"'),
+        last_modified="Wed, 19 Nov 2025 10:12:33 GMT",  # type: ignore[arg-type]
+        records=records,
+        markdown=f"# {page} {locale}\n\n" + "\n".join(r.name or "" for r in records),
+        raw_html=html if html is not None else f"<html>{page}/{locale}</html>".encode(),
+        **kw,  # type: ignore[arg-type]
     )
 
 
 def not_modified(page: str = "spot", locale: str = "en") -> PageOutcome:
-    return PageOutcome(page=page, locale=locale, url=f"https://developers.binance.com/docs/{page}",
-                       status="not_modified", http_status=304, etag='"v1"')
+    return PageOutcome(
+        page=page,
+        locale=locale,
+        url=f"https://developers.binance.com/docs/{page}",
+        status="not_modified",
+        http_status=304,
+        etag='"v1"',
+    )
 
 
 def failed(page: str = "spot", locale: str = "en", body: bytes | None = None) -> PageOutcome:
-    return PageOutcome(page=page, locale=locale, url=f"https://developers.binance.com/docs/{page}",
-                       status="failed", reason="HTTP 503", http_status=503, raw_html=body)
+    return PageOutcome(
+        page=page,
+        locale=locale,
+        url=f"https://developers.binance.com/docs/{page}",
+        status="failed",
+        reason="HTTP 503",
+        http_status=503,
+        raw_html=body,
+    )
 
 
-def write(store: SnapshotStore, at: datetime, *outcomes: PageOutcome,
-          baselines: dict[tuple[str, str], str | None] | None = None) -> str:
+def write(
+    store: SnapshotStore,
+    at: datetime,
+    *outcomes: PageOutcome,
+    baselines: dict[tuple[str, str], str | None] | None = None,
+) -> str:
     sid = store.new_id(at)
     store.write_snapshot(sid, at, outcomes, baselines or {})
     return sid
@@ -101,15 +134,33 @@ def test_snapshot_ids_sorted_by_time_and_ignore_strays(tmp_path: Path) -> None:
 
 def test_write_and_read_back(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path)
-    records = recs(5) + (Record(None, None, "Filter failures", ("Filter failure: PRICE_FILTER",),
-                                ("en",), "price too high"),)
+    records = recs(5) + (
+        Record(
+            None,
+            None,
+            "Filter failures",
+            ("Filter failure: PRICE_FILTER",),
+            ("en",),
+            "price too high",
+        ),
+    )
     html = "<html>spot 现货</html>".encode()
-    sid = write(store, T0, ok(records=records, html=html), ok("spot", "zh-CN"),
-                baselines={("spot", "en"): "20261120T060000Z"})
+    sid = write(
+        store,
+        T0,
+        ok(records=records, html=html),
+        ok("spot", "zh-CN"),
+        baselines={("spot", "en"): "20261120T060000Z"},
+    )
     folder = tmp_path / sid
     assert sorted(p.name for p in folder.iterdir()) == [
-        MANIFEST, "spot.en.html.gz", "spot.en.md", "spot.en.records.json",
-        "spot.zh-CN.html.gz", "spot.zh-CN.md", "spot.zh-CN.records.json",
+        MANIFEST,
+        "spot.en.html.gz",
+        "spot.en.md",
+        "spot.en.records.json",
+        "spot.zh-CN.html.gz",
+        "spot.zh-CN.md",
+        "spot.zh-CN.records.json",
     ]
     assert store.records(sid, "spot", "en") == records
     assert store.html(sid, "spot", "en") == html
@@ -122,13 +173,27 @@ def test_write_and_read_back(tmp_path: Path) -> None:
     assert gz[4:8] == b"\0\0\0\0"  # gzip mtime 0: deterministic
 
     m = store.manifest(sid)
-    assert list(m) == ["id", "at", "tool", "pages"]
+    assert list(m) == ["id", "at", "tool", "phases", "pages"] and m["phases"] == 2
     assert m["id"] == sid and m["at"] == "2026-11-21T06:00:00+00:00"
     assert m["tool"].startswith("errwatch ")
     assert [(e["page"], e["locale"]) for e in m["pages"]] == [("spot", "en"), ("spot", "zh-CN")]
     e = m["pages"][0]
-    assert list(e) == ["page", "locale", "url", "status", "reason", "http_status", "etag",
-                       "last_modified", "html", "markdown", "records", "record_count", "baseline"]
+    assert list(e) == [
+        "page",
+        "locale",
+        "url",
+        "status",
+        "reason",
+        "http_status",
+        "etag",
+        "last_modified",
+        "html",
+        "markdown",
+        "records",
+        "record_count",
+        "baseline",
+        "article",
+    ]
     assert e["record_count"] == 5 and e["baseline"] == "20261120T060000Z"  # codes, not table rows
     assert m["pages"][1]["baseline"] is None
     # every file is a hard link of its object
@@ -145,10 +210,12 @@ def test_unchanged_content_is_stored_once(tmp_path: Path) -> None:
     b = write(store, T0 + DAY, ok(), ok("margin"))
     assert len(object_files(tmp_path)) == n_objects
     pa, pb = store.manifest(a)["pages"], store.manifest(b)["pages"]
-    assert [(e["html"], e["markdown"], e["records"]) for e in pa] == \
-           [(e["html"], e["markdown"], e["records"]) for e in pb]
-    assert (tmp_path / a / "spot.en.records.json").read_bytes() == \
-           (tmp_path / b / "spot.en.records.json").read_bytes()
+    assert [(e["html"], e["markdown"], e["records"]) for e in pa] == [
+        (e["html"], e["markdown"], e["records"]) for e in pb
+    ]
+    assert (tmp_path / a / "spot.en.records.json").read_bytes() == (
+        tmp_path / b / "spot.en.records.json"
+    ).read_bytes()
 
 
 def test_link_failure_falls_back_to_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -188,8 +255,12 @@ def test_not_modified_reuses_newest_good_objects(tmp_path: Path) -> None:
     e1 = store.manifest(s1)["pages"][0]
     e3 = store.manifest(s3)["pages"][0]
     assert e3["status"] == "not_modified" and e3["http_status"] == 304
-    assert (e3["html"], e3["markdown"], e3["records"], e3["record_count"]) == \
-           (e1["html"], e1["markdown"], e1["records"], 7)
+    assert (e3["html"], e3["markdown"], e3["records"], e3["record_count"]) == (
+        e1["html"],
+        e1["markdown"],
+        e1["records"],
+        7,
+    )
     assert e3["baseline"] == s1
     assert store.records(s3, "spot", "en") == recs(7)
     assert store.html(s2, "spot", "en") == b"<html>503</html>"  # kept for inspection
@@ -214,8 +285,12 @@ def test_newest_good_is_per_page_and_lazy(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path)
     s1 = write(store, T0, ok(records=recs(3)), ok("margin", records=recs(4)))
     s2 = write(store, T0 + DAY, failed(), ok("margin", records=recs(5)))
-    s3 = write(store, T0 + 2 * DAY, ok(status="quarantined", reason="lost 90% of codes",
-                                        records=recs(1)), failed("margin"))
+    s3 = write(
+        store,
+        T0 + 2 * DAY,
+        ok(status="quarantined", reason="lost 90% of codes", records=recs(1)),
+        failed("margin"),
+    )
     fresh = SnapshotStore(tmp_path)
     spot = fresh.newest_good("spot", "en")
     assert spot is not None and spot.snapshot_id == s1 and spot.record_count == 3
@@ -290,15 +365,24 @@ def _new_bytes(root: Path, sid: str, object_inodes: set[int]) -> tuple[int, int,
 
 
 @pytest.mark.parametrize("mode", ["304", "200-same-content"])
-def test_thirty_unchanged_days_add_only_a_small_manifest(tmp_path: Path, spot_html: str,
-                                                         mode: str) -> None:
+def test_thirty_unchanged_days_add_only_a_small_manifest(
+    tmp_path: Path, spot_html: str, mode: str
+) -> None:
     """Target: <= 10 KB per unchanged day (28 page/locale entries)."""
     store = SnapshotStore(tmp_path)
     pages = _all_pages()
     html = spot_html.encode()
     records = recs(103)
-    first = [ok(p, loc, records=records, html=html + p.encode() + loc.encode(),
-                etag='W/"5f1e2d3c4b5a6978-gzip"') for p, loc in pages]
+    first = [
+        ok(
+            p,
+            loc,
+            records=records,
+            html=html + p.encode() + loc.encode(),
+            etag='W/"5f1e2d3c4b5a6978-gzip"',
+        )
+        for p, loc in pages
+    ]
     prev = write(store, T0, *first)
     objects = object_files(tmp_path)
     inodes = {p.stat().st_ino for p in objects}
@@ -311,8 +395,10 @@ def test_thirty_unchanged_days_add_only_a_small_manifest(tmp_path: Path, spot_ht
         prev = write(store, T0 + day * DAY, *outs, baselines={k: prev for k in pages})
         new_bytes, dir_bytes, names = _new_bytes(tmp_path, prev, inodes)
         assert names == [MANIFEST]
-        assert all((tmp_path / prev / f"{p}.{loc}.records.json").stat().st_ino in inodes
-                   for p, loc in pages)
+        assert all(
+            (tmp_path / prev / f"{p}.{loc}.records.json").stat().st_ino in inodes
+            for p, loc in pages
+        )
         sizes.append(new_bytes + dir_bytes)
     assert object_files(tmp_path) == objects
     assert max(sizes) <= 10 * 1024, sizes
@@ -325,8 +411,10 @@ def test_baseline_lookup_stays_fast_with_365_snapshots(tmp_path: Path) -> None:
     prev = write(store, T0, *[ok(p, loc) for p, loc in pages])
     for day in range(1, 365):
         # wallet/zh-CN has failed ever since day 1: its lookup walks all 365 manifests
-        outs = [failed(p, loc) if (p, loc) == ("wallet", "zh-CN") else not_modified(p, loc)
-                for p, loc in pages]
+        outs = [
+            failed(p, loc) if (p, loc) == ("wallet", "zh-CN") else not_modified(p, loc)
+            for p, loc in pages
+        ]
         prev = write(store, T0 + day * DAY, *outs)
     fresh = SnapshotStore(tmp_path)
     start = time.perf_counter()
@@ -345,8 +433,9 @@ def _spawn(tmp_path: Path, body: str) -> subprocess.Popen[bytes]:
     script = tmp_path / f"child_{time.monotonic_ns()}.py"
     script.write_text(textwrap.dedent(body))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, str(script)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 def _wait_for(path: Path, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
@@ -396,19 +485,22 @@ def test_lock_held_by_another_process(tmp_path: Path) -> None:
             pass
     finally:
         release.write_text("go")
-        assert child.wait(30) == 0
+        child.communicate(timeout=30)
+        assert child.returncode == 0
     assert not (root / ".lock").exists()
     with SnapshotStore(root).lock():
         pass
 
 
-def test_lock_of_a_killed_process_is_recovered(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_lock_of_a_killed_process_is_recovered(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     ready, release = tmp_path / "ready", tmp_path / "release"
     root = tmp_path / "snaps"
     child = _spawn(tmp_path, HOLDER.format(args=[str(root), str(ready), str(release)]))
     _wait_for(ready, child)
     child.send_signal(signal.SIGKILL)
-    child.wait(30)
+    child.communicate(timeout=30)
     assert json.loads((root / ".lock").read_text())["pid"] == child.pid
     with caplog.at_level(logging.WARNING), SnapshotStore(root).lock():
         assert json.loads((root / ".lock").read_text())["pid"] == os.getpid()
@@ -416,27 +508,56 @@ def test_lock_of_a_killed_process_is_recovered(tmp_path: Path, caplog: pytest.Lo
     assert not (root / ".lock").exists()
 
 
-def _plant_lock(root: Path, pid: int, host: str, age: float) -> None:
+def _plant_lock(
+    root: Path, pid: int, host: str, age: float, *, heartbeat: float | None = 10.0
+) -> None:
+    """A lock file as another run would leave it, last refreshed ``age`` seconds ago."""
     root.mkdir(parents=True, exist_ok=True)
     epoch = time.time() - age
-    (root / ".lock").write_text(json.dumps({"pid": pid, "host": host, "epoch": epoch,
-                                            "time": "then", "token": "x"}))
+    info: dict[str, object] = {
+        "pid": pid,
+        "host": host,
+        "epoch": epoch,
+        "time": "then",
+        "token": "x",
+    }
+    if heartbeat is not None:
+        info["heartbeat"] = heartbeat
+    (root / ".lock").write_text(json.dumps(info))
+    os.utime(root / ".lock", (epoch, epoch))
 
 
-def test_old_or_garbled_locks_are_recovered_fresh_foreign_ones_are_not(tmp_path: Path) -> None:
+def test_locks_are_taken_over_only_from_dead_or_silent_holders(tmp_path: Path) -> None:
+    """Issue 10 item 5: never by age alone (the 6-hour rule let two runs write at once)."""
     me = socket.gethostname()
-    _plant_lock(tmp_path, os.getpid(), me, age=7 * 3600)  # live pid, but 7 h old
+    _plant_lock(tmp_path, os.getpid(), me, age=7 * 3600)  # live pid on this host, 7 h old
+    with (
+        pytest.raises(LockError, match=rf"pid {os.getpid()}, since then\) holds .*wait"),
+        SnapshotStore(tmp_path).lock(),
+    ):
+        pass
+    _plant_lock(tmp_path, 12345, "other-host", age=60)  # heard from a minute ago
+    with (
+        pytest.raises(LockError, match="pid 12345 on host other-host") as info,
+        SnapshotStore(tmp_path).lock(),
+    ):
+        pass
+    lock = str(tmp_path / ".lock")
+    assert f"only if you are sure that run is gone, delete {lock}" in str(info.value)
+    assert "\n" not in str(info.value)
+    _plant_lock(tmp_path, 12345, "other-host", age=7 * 3600, heartbeat=None)  # no heartbeat
+    with pytest.raises(LockError, match="other-host"), SnapshotStore(tmp_path).lock():
+        pass
+    _plant_lock(tmp_path, 12345, "other-host", age=301)  # heartbeat silent for 5 minutes
     with SnapshotStore(tmp_path).lock():
         pass
-    _plant_lock(tmp_path, 12345, "other-host", age=60)
-    with pytest.raises(LockError, match="pid 12345 on host other-host"), \
-            SnapshotStore(tmp_path).lock():
-        pass
-    _plant_lock(tmp_path, 12345, "other-host", age=7 * 3600)
-    with SnapshotStore(tmp_path).lock():
-        pass
-    live = {"pid": os.getpid(), "host": me, "epoch": time.time(), "start": 1,
-            "token": "x"}  # our pid, but a different process start: the pid was reused
+    live = {
+        "pid": os.getpid(),
+        "host": me,
+        "epoch": time.time(),
+        "start": 1,
+        "token": "x",
+    }  # our pid, but a different process start: the pid was reused
     (tmp_path / ".lock").write_text(json.dumps(live))
     with SnapshotStore(tmp_path).lock():
         assert json.loads((tmp_path / ".lock").read_text())["start"] != 1
@@ -484,7 +605,7 @@ def test_error_mid_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Monk
         real(self, digest, dest)
 
     monkeypatch.setattr(SnapshotStore, "_link", flaky)
-    with pytest.raises(StoreError, match="No space left"):
+    with pytest.raises(StoreError, match="no space left on device"):
         write(store, T0 + DAY, ok(records=recs(9)), ok("margin"))
     monkeypatch.undo()
     assert store.snapshot_ids() == [s1]
@@ -533,7 +654,7 @@ def test_run_killed_mid_write_leaves_previous_snapshot_intact(
     _wait_for(paused, child)
     assert list(root.glob(".tmp-20261122T060000Z-*"))  # the half-built snapshot
     child.send_signal(signal.SIGKILL)
-    child.wait(30)
+    child.communicate(timeout=30)
 
     fresh = SnapshotStore(root)
     assert fresh.snapshot_ids() == [s1]

@@ -1,0 +1,10 @@
+"""typescript tables, read as text (see clike.py for the rules)."""
+
+from __future__ import annotations
+
+from scraper.check.clike import TYPESCRIPT, scan_clike
+from scraper.check.model import Entry
+
+
+def scan_typescript(text: str, path: str) -> list[Entry]:
+    return scan_clike(text, path, TYPESCRIPT)
