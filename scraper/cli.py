@@ -43,9 +43,13 @@ def _formats(values: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _add_store_options(p: argparse.ArgumentParser) -> None:
+def _add_snapshot_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="errwatch.toml (see docs/config.md)")
     p.add_argument("--snapshots", metavar="DIR", help="snapshot folder (default ./snapshots)")
+
+
+def _add_store_options(p: argparse.ArgumentParser) -> None:
+    _add_snapshot_options(p)
     p.add_argument("--reports", metavar="DIR", help="report folder (default ./reports)")
 
 
@@ -176,8 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="text (default): one line per event; json: the list of events",
     )
-    p.add_argument("--config", metavar="FILE", help="errwatch.toml (see docs/config.md)")
-    p.add_argument("--snapshots", metavar="DIR", help="snapshot folder (default ./snapshots)")
+    _add_snapshot_options(p)
 
     p = add("verify", "check every stored manifest and object; --repair fixes what it can")
     p.add_argument(
@@ -192,8 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="text (default): one line per problem; json: the findings",
     )
-    p.add_argument("--config", metavar="FILE", help="errwatch.toml (see docs/config.md)")
-    p.add_argument("--snapshots", metavar="DIR", help="snapshot folder (default ./snapshots)")
+    _add_snapshot_options(p)
 
     p = add("schedule", "run `errwatch run` on a cron expression (APScheduler)")
     p.add_argument(
@@ -291,8 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = add("export", "the catalogue: the newest good state of every page, as a lockfile")
-    p.add_argument("--config", metavar="FILE", help="errwatch.toml (see docs/config.md)")
-    p.add_argument("--snapshots", metavar="DIR", help="snapshot folder (default ./snapshots)")
+    _add_snapshot_options(p)
     p.add_argument("--snapshot", metavar="ID", help="as of this snapshot (default: the newest)")
     p.add_argument(
         "--page",

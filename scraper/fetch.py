@@ -754,7 +754,9 @@ def progress_printer(total: int, stream: TextIO | None = None) -> Callable[[Fetc
         nonlocal done
         with lock:
             done += 1
-            line = (
+            from scraper.textsafe import terminal
+
+            line = terminal(  # the status word may quote a server's error text
                 f"[{done:>{width}}/{total}] {result.page} {result.locale} "
                 f"{_status_word(result)} {result.elapsed:.1f}s"
             )

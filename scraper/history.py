@@ -39,7 +39,6 @@ EVENT_KINDS: tuple[str, ...] = (
     "section_changed",
     "description_changed",
 )
-_CONTENT_KINDS = ("messages_changed", "section_changed", "description_changed")
 
 
 @dataclass(frozen=True)

@@ -177,8 +177,18 @@ class Change:
         """Spec field names; fields that do not apply to the kind are left out."""
         d: dict[str, Any] = {"kind": self.kind, "page": self.page, "locale": self.locale}
         for key in (
-            "code", "name", "old_code", "new_code", "old_name", "new_name", "section",
-            "old_section", "new_section", "old_description", "new_description", "message",
+            "code",
+            "name",
+            "old_code",
+            "new_code",
+            "old_name",
+            "new_name",
+            "section",
+            "old_section",
+            "new_section",
+            "old_description",
+            "new_description",
+            "message",
         ):
             value = getattr(self, key)
             if value is not None:

@@ -492,12 +492,12 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _charref(m: re.Match[str]) -> str:
-    """A numeric character reference as a browser reads it, or '' for a control character."""
-    digits = (m.group(1) or m.group(2)).lstrip("0")
+def _charref_value(hex_digits: str | None, dec_digits: str) -> str | None:
+    """What a numeric reference must become ('' for a control character), None: keep it."""
+    digits = (hex_digits or dec_digits).lstrip("0")
     if len(digits) > 8:
         return ""  # far beyond U+10FFFF
-    cp = int(digits or "0", 16 if m.group(1) else 10)
+    cp = int(digits or "0", 16 if hex_digits else 10)
     if 0x80 <= cp <= 0x9F:  # HTML: &#128; is the windows-1252 character (the euro sign)
         try:
             return bytes([cp]).decode("cp1252")
@@ -505,7 +505,13 @@ def _charref(m: re.Match[str]) -> str:
             return ""
     if cp > 0x10FFFF or 0xD800 <= cp <= 0xDFFF or chr(cp) in CONTROLS:
         return ""
-    return m.group(0)
+    return None
+
+
+def _charref(m: re.Match[str]) -> str:
+    """A numeric character reference as a browser reads it, or '' for a control character."""
+    value = _charref_value(m.group(1), m.group(2) or "")
+    return m.group(0) if value is None else value
 
 
 def sanitize_html(text: str) -> str:
@@ -521,12 +527,17 @@ def sanitize_html(text: str) -> str:
 # controls and DEL are single bytes, C1 controls two bytes after \xc2, U+FFFE/U+FFFF three.
 _C0_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _C1_UTF8_RE = re.compile(rb"\xc2[\x80-\x9f]")
-_NONCHARS_UTF8 = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+_NONCHARS_UTF8_RE = re.compile(rb"\xef\xbf[\xbe\xbf]")
 _CHARREF_UTF8_RE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")
 
 
 def _charref_utf8(m: re.Match[bytes]) -> bytes:
-    return _CHARREF_RE.sub(_charref, m.group(0).decode("ascii")).encode("utf-8")
+    hex_digits, dec_digits = m.group(1), m.group(2)
+    value = _charref_value(
+        hex_digits.decode("ascii") if hex_digits else None,
+        dec_digits.decode("ascii") if dec_digits else "",
+    )
+    return m.group(0) if value is None else value.encode("utf-8")
 
 
 def _sanitize_utf8(data: bytes) -> bytes:
@@ -534,9 +545,8 @@ def _sanitize_utf8(data: bytes) -> bytes:
     data = data.translate(None, _C0_BYTES)
     if _C1_UTF8_RE.search(data):
         data = _C1_UTF8_RE.sub(b"", data)
-    for nonchar in _NONCHARS_UTF8:
-        if nonchar in data:
-            data = data.replace(nonchar, b"")
+    if _NONCHARS_UTF8_RE.search(data):
+        data = _NONCHARS_UTF8_RE.sub(b"", data)
     return _CHARREF_UTF8_RE.sub(_charref_utf8, data) if b"&#" in data else data
 
 

@@ -31,7 +31,9 @@ def bullets(*items: str) -> str:
     return "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
 
 
-def page(body: str, lang: str = "en", canonical: str = "https://developers.binance.com/docs/x/error-code") -> str:
+def page(
+    body: str, lang: str = "en", canonical: str = "https://developers.binance.com/docs/x/error-code"
+) -> str:
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="UTF-8"><title>Error Codes</title>'
         f'<link rel="canonical" href="{canonical}"></head><body><nav class="navbar">menu</nav>'
@@ -49,10 +51,13 @@ def codes(html: str) -> list[tuple[int | None, str | None, tuple[str, ...]]]:
 def test_h2_h3_h4_code_headings_and_sections() -> None:
     html = page(
         heading(2, "10xx - General Server or Network issues")
-        + heading(3, "-1000 UNKNOWN") + bullets("An unknown error occurred.")
+        + heading(3, "-1000 UNKNOWN")
+        + bullets("An unknown error occurred.")
         + heading(2, "11xx - 2xxx Request issues")
-        + heading(4, "-1151 重复的交易对") + bullets("Symbol is present multiple times in the list.")
-        + heading(2, "-9000 TOP_LEVEL") + bullets("h2 code")
+        + heading(4, "-1151 重复的交易对")
+        + bullets("Symbol is present multiple times in the list.")
+        + heading(2, "-9000 TOP_LEVEL")
+        + bullets("h2 code")
     )
     recs = parse_html(html).records
     assert [(r.code, r.name, r.section) for r in recs] == [
@@ -66,11 +71,17 @@ def test_h2_h3_h4_code_headings_and_sections() -> None:
     "text, expected",
     [
         ("-1008 Request Throttled", (-1008, "Request Throttled")),
-        ("-2021 Order cancel-replace partially failed", (-2021, "Order cancel-replace partially failed")),
+        (
+            "-2021 Order cancel-replace partially failed",
+            (-2021, "Order cancel-replace partially failed"),
+        ),
         ("-2022 Order cancel-replace failed.", (-2022, "Order cancel-replace failed.")),
         ("-1000 未知错误", (-1000, "未知错误")),
         ("-20204", (-20204, None)),
-        ("-1099 Not found, authenticated, or authorized", (-1099, "Not found, authenticated, or authorized")),
+        (
+            "-1099 Not found, authenticated, or authorized",
+            (-1099, "Not found, authenticated, or authorized"),
+        ),
         ("−4144 INVALID_PAIR", (-4144, "INVALID_PAIR")),
         ("10xx - General Server or Network issues", None),
         ("6XXX - Savings Issues", None),
@@ -84,7 +95,10 @@ def test_split_code_heading(text: str, expected: tuple[int, str | None] | None) 
 
 
 def test_hash_link_and_zero_width_space_are_stripped() -> None:
-    html = page(heading(3, "-1000 UNKNOWN", anchor=f"-1000-unknown{ZWSP}") + bullets(f"An{ZWSP} unknown\u00a0error."))
+    html = page(
+        heading(3, "-1000 UNKNOWN", anchor=f"-1000-unknown{ZWSP}")
+        + bullets(f"An{ZWSP} unknown\u00a0error.")
+    )
     (rec,) = parse_html(html).records
     assert rec.name == "UNKNOWN"
     assert rec.anchor == "-1000-unknown"
@@ -94,8 +108,12 @@ def test_hash_link_and_zero_width_space_are_stripped() -> None:
 def test_bilingual_bullets_are_kept_and_tagged() -> None:
     html = page(
         heading(3, "-1000 UNKNOWN", zh=True)
-        + bullets("An unknown error occured while processing the request.", "处理请求时发生未知错误。",
-                  "An unexpected 响应 was received from the message bus.", "<code>strategyType</code> 必须小于 1000000")
+        + bullets(
+            "An unknown error occured while processing the request.",
+            "处理请求时发生未知错误。",
+            "An unexpected 响应 was received from the message bus.",
+            "<code>strategyType</code> 必须小于 1000000",
+        )
         + heading(3, "-1015 TOO_MANY_ORDERS", zh=True)
         + bullets("Too many new orders.<br>新订单太多。"),
         lang="zh-CN",
@@ -115,7 +133,8 @@ def test_paragraphs_are_descriptions_not_messages() -> None:
         + heading(3, "-2021 Order cancel-replace partially failed")
         + "<p>This code is sent when either the cancellation of the order failed or the new order placement failed but not both.</p>"
         + heading(3, "-2022 Order cancel-replace failed.")
-        + "<p>First.</p><p>Second <strong>bold</strong>.</p>" + bullets("a message")
+        + "<p>First.</p><p>Second <strong>bold</strong>.</p>"
+        + bullets("a message")
     )
     a, b = parse_html(html).records
     assert a.messages == () and a.description and a.description.startswith("This code is sent")
@@ -131,21 +150,33 @@ def test_message_tables_become_codeless_records() -> None:
         '<tr><td>"Rest API trading is not enabled." / "WebSocket API trading is not enabled."</td><td>x</td></tr>'
         "</tbody></table>"
     )
-    html = page(heading(3, "-1000 UNKNOWN") + bullets("u") + heading(2, "Filter failures") + "<p>intro</p>" + table)
+    html = page(
+        heading(3, "-1000 UNKNOWN")
+        + bullets("u")
+        + heading(2, "Filter failures")
+        + "<p>intro</p>"
+        + table
+    )
     recs = parse_html(html).records
     assert [r.code for r in recs] == [-1000, None, None, None]
     assert recs[1].section == "Filter failures"
     assert recs[1].messages == ("Filter failure: PRICE_FILTER",)
     assert recs[1].description == "price is too high."
     assert recs[2].description == "Reached. Sum of the balance."
-    assert recs[3].messages == ("Rest API trading is not enabled.", "WebSocket API trading is not enabled.")
+    assert recs[3].messages == (
+        "Rest API trading is not enabled.",
+        "WebSocket API trading is not enabled.",
+    )
 
 
 def test_duplicated_and_out_of_order_codes_are_all_kept() -> None:
     html = page(
-        heading(3, "-4202 ADJUST_LEVERAGE", anchor="-4202-a") + bullets("one")
-        + heading(3, "-4188 ME_INVALID_TIMESTAMP", anchor="-4188-b") + bullets("two")
-        + heading(3, "-4188 ME_INVALID_TIMESTAMP", anchor="-4188-b-1") + bullets("three")
+        heading(3, "-4202 ADJUST_LEVERAGE", anchor="-4202-a")
+        + bullets("one")
+        + heading(3, "-4188 ME_INVALID_TIMESTAMP", anchor="-4188-b")
+        + bullets("two")
+        + heading(3, "-4188 ME_INVALID_TIMESTAMP", anchor="-4188-b-1")
+        + bullets("three")
     )
     assert codes(html) == [
         (-4202, "ADJUST_LEVERAGE", ("one",)),
@@ -158,15 +189,18 @@ def test_section_bullets_and_shell_lists_are_not_messages() -> None:
     html = page(
         heading(2, "Order Rejection Issues")
         + bullets("<code>-1010 ERROR_MSG_RECEIVED</code>", "<code>-2010 NEW_ORDER_REJECTED</code>")
-        + heading(3, "-1000 UNKNOWN") + bullets("real")
+        + heading(3, "-1000 UNKNOWN")
+        + bullets("real")
     )
     assert codes(html) == [(-1000, "UNKNOWN", ("real",))]
 
 
 def test_unknown_markup_is_reported_and_skipped() -> None:
     html = page(
-        heading(3, "-1000 UNKNOWN") + "<x-widget>strange</x-widget><script>alert(1)</script>"
-        + bullets("kept") + "<details><summary>More</summary><p>inside</p></details>"
+        heading(3, "-1000 UNKNOWN")
+        + "<x-widget>strange</x-widget><script>alert(1)</script>"
+        + bullets("kept")
+        + "<details><summary>More</summary><p>inside</p></details>"
     )
     parsed = parse_html(html)
     (rec,) = parsed.records
@@ -192,13 +226,19 @@ def test_not_an_error_page(html: str, message: str) -> None:
 
 
 def test_bytes_input_uses_declared_charset() -> None:
-    html = page(heading(3, "-1000 未知错误") + bullets("处理请求时发生未知错误。"), lang="zh-CN").encode("utf-8")
+    html = page(
+        heading(3, "-1000 未知错误") + bullets("处理请求时发生未知错误。"), lang="zh-CN"
+    ).encode("utf-8")
     (rec,) = parse_html(html).records
     assert rec.name == "未知错误"
 
 
 def test_markdown_is_the_article_only() -> None:
-    html = page(heading(2, "Filter failures") + heading(3, "-1000 UNKNOWN") + bullets('see <a href="/docs/x#y">link</a>'))
+    html = page(
+        heading(2, "Filter failures")
+        + heading(3, "-1000 UNKNOWN")
+        + bullets('see <a href="/docs/x#y">link</a>')
+    )
     md = parse_html(html).markdown
     assert md.startswith("# Error Codes")
     assert "### -1000 UNKNOWN\n" in md
@@ -218,7 +258,10 @@ entries = st.lists(
     st.tuples(
         st.integers(min_value=1000, max_value=99999),
         st.sampled_from(["UNKNOWN", "INVALID_PAIR", "Request Throttled", "未知错误", ""]),
-        st.lists(st.sampled_from(["Invalid pair", "处理请求时发生未知错误。", "Too <many> & more"]), max_size=3),
+        st.lists(
+            st.sampled_from(["Invalid pair", "处理请求时发生未知错误。", "Too <many> & more"]),
+            max_size=3,
+        ),
     ),
     min_size=1,
     max_size=40,
@@ -233,7 +276,9 @@ def test_shuffled_and_duplicated_headings_round_trip(items: list, rnd: object) -
     body = heading(2, "Section")
     for code, name, msgs in items:
         text = f"-{code} {name}".strip()
-        body += heading(3, text, anchor=f"-{code}") + (bullets(*(escape(m) for m in msgs)) if msgs else "")
+        body += heading(3, text, anchor=f"-{code}") + (
+            bullets(*(escape(m) for m in msgs)) if msgs else ""
+        )
     got = codes(page(body))
     assert got == [(-code, name or None, tuple(msgs)) for code, name, msgs in items]
 
@@ -241,7 +286,8 @@ def test_shuffled_and_duplicated_headings_round_trip(items: list, rnd: object) -
 def test_huge_page_parses() -> None:
     n = 10_000
     body = heading(2, "Big") + "".join(
-        heading(3, f"-{100000 + i} CODE_{i}", anchor=f"-{i}") + bullets(f"Message {i}.") for i in range(n)
+        heading(3, f"-{100000 + i} CODE_{i}", anchor=f"-{i}") + bullets(f"Message {i}.")
+        for i in range(n)
     )
     parsed = parse_html(page(body), with_markdown=False)
     assert len(parsed.records) == n
@@ -253,7 +299,9 @@ def test_huge_page_parses() -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scraper", *args], capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "scraper", *args], capture_output=True, text=True, check=False
+    )
 
 
 def test_cli_parse_json_has_stable_shape(tmp_path, spot_html: str) -> None:  # type: ignore[no-untyped-def]
@@ -265,7 +313,15 @@ def test_cli_parse_json_has_stable_shape(tmp_path, spot_html: str) -> None:  # t
     assert list(data) == ["page", "locale", "records"]
     assert data["page"] == "spot" and data["locale"] == "en"
     first = data["records"][0]
-    assert list(first) == ["code", "name", "section", "messages", "message_langs", "description", "anchor"]
+    assert list(first) == [
+        "code",
+        "name",
+        "section",
+        "messages",
+        "message_langs",
+        "description",
+        "anchor",
+    ]
     assert first["code"] == -1000
     assert sum(1 for r in data["records"] if r["code"] is not None) == 103
 
@@ -296,8 +352,10 @@ def test_cli_parse_missing_file() -> None:
 def test_glued_bilingual_bullet_and_br_spacing() -> None:
     html = page(
         heading(3, "-1015 TOO_MANY_ORDERS", zh=True)
-        + bullets("Too many new orders; current limit is %s orders per %s.  * 新订单太多； 当前限制为每％s ％s个订单。",
-                  "<code>price</code> * <code>quantity</code> is too low.")
+        + bullets(
+            "Too many new orders; current limit is %s orders per %s.  * 新订单太多； 当前限制为每％s ％s个订单。",
+            "<code>price</code> * <code>quantity</code> is too low.",
+        )
         + "<p>first line.<br>second line.</p>",
         lang="zh-CN",
     )

@@ -21,14 +21,24 @@ from scraper.validate import mark_duplicates, page_identity, validate
 REFS = {ref.id: ref for ref in build_registry()}
 SPOT_PATH = "binance-spot-api-docs/errors"
 WS_INFO_PATH = "derivatives/usds-margined-futures/websocket-api/general-api-information"
-FAST = FetchSettings(concurrency=4, connect_timeout=2, read_timeout=2, retries=1, backoff=0, max_retry_after=2)
+FAST = FetchSettings(
+    concurrency=4, connect_timeout=2, read_timeout=2, retries=1, backoff=0, max_retry_after=2
+)
 ARTICLE_BODY = '<div class="theme-doc-markdown markdown">'
 SPOT_CODES = 103
 
 
-def check(site: LocalSite, page: str = "spot", locale: str = "en", *, base: str = "",
-          settings: FetchSettings = FAST, baseline_count: int | None = None, accept: bool = False,
-          etag: str | None = None) -> PageOutcome:
+def check(
+    site: LocalSite,
+    page: str = "spot",
+    locale: str = "en",
+    *,
+    base: str = "",
+    settings: FetchSettings = FAST,
+    baseline_count: int | None = None,
+    accept: bool = False,
+    etag: str | None = None,
+) -> PageOutcome:
     """Fetch ``page``/``locale`` from the local site and validate it."""
     ref = REFS[page]
     url = ref.url(locale, site.base_url + base)
@@ -53,7 +63,7 @@ def with_article(html: str, inner: str) -> str:
 
 
 def without_article(html: str) -> str:
-    return html[: html.index("<article>")] + html[html.index("</article>") + len("</article>"):]
+    return html[: html.index("<article>")] + html[html.index("</article>") + len("</article>") :]
 
 
 def head_only(html: str, title: str, body: str) -> str:
@@ -66,20 +76,31 @@ def head_only(html: str, title: str, body: str) -> str:
 def keep_codes(html: str, n: int) -> str:
     """The page cut after its first ``n`` code headings (the rest of the article dropped)."""
     starts = [m.start() for m in re.finditer(r'<h[34] class="anchor[^"]*" id="-?\d', html)]
-    return html[: starts[n]] + "</div></article>" + html[html.index("</article>") + len("</article>"):]
+    return (
+        html[: starts[n]]
+        + "</div></article>"
+        + html[html.index("</article>") + len("</article>") :]
+    )
 
 
 # --- ok ------------------------------------------------------------------------------
 
 
 def test_real_spot_page_is_ok(site: LocalSite, spot_html: str) -> None:
-    site.set(path_of("spot"), Reply(body=spot_html, etag='"e1"', last_modified="Wed, 19 Nov 2026 06:00:00 GMT"))
+    site.set(
+        path_of("spot"),
+        Reply(body=spot_html, etag='"e1"', last_modified="Wed, 19 Nov 2026 06:00:00 GMT"),
+    )
     out = check(site, baseline_count=SPOT_CODES)
     assert out.status == "ok" and out.reason is None and out.good
     assert sum(1 for r in out.records or () if r.code is not None) == SPOT_CODES
     assert out.raw_html == spot_html.encode("utf-8")
     assert out.markdown and "-1000" in out.markdown
-    assert (out.http_status, out.etag, out.last_modified) == (200, '"e1"', "Wed, 19 Nov 2026 06:00:00 GMT")
+    assert (out.http_status, out.etag, out.last_modified) == (
+        200,
+        '"e1"',
+        "Wed, 19 Nov 2026 06:00:00 GMT",
+    )
     assert out.url == site.base_url + path_of("spot")
 
 
@@ -98,12 +119,16 @@ def test_trailing_slash_redirect_is_the_same_page(site: LocalSite, spot_html: st
 
 
 def test_mirror_with_a_path_prefix_is_ok(site: LocalSite, spot_html: str) -> None:
-    site.page("/mirror" + path_of("spot"), spot_html)  # canonical still names developers.binance.com
+    site.page(
+        "/mirror" + path_of("spot"), spot_html
+    )  # canonical still names developers.binance.com
     out = check(site, base="/mirror")
     assert out.status == "ok", out.reason
 
 
-def test_page_without_canonical_or_og_url_is_ok_with_a_warning(site: LocalSite, spot_html: str) -> None:
+def test_page_without_canonical_or_og_url_is_ok_with_a_warning(
+    site: LocalSite, spot_html: str
+) -> None:
     html = re.sub(r'<link data-rh="true" rel="canonical"[^>]*>', "", spot_html)
     html = re.sub(r'<meta data-rh="true" property="og:url"[^>]*>', "", html)
     site.page(path_of("spot"), html)
@@ -135,7 +160,11 @@ def test_500_once_then_ok(site: LocalSite, spot_html: str) -> None:
 
 
 def test_429_once_with_retry_after_then_ok(site: LocalSite, spot_html: str) -> None:
-    site.set(path_of("spot"), Reply(429, "slow down", headers={"Retry-After": "1"}), Reply(body=spot_html))
+    site.set(
+        path_of("spot"),
+        Reply(429, "slow down", headers={"Retry-After": "1"}),
+        Reply(body=spot_html),
+    )
     out = check(site)
     assert out.status == "ok"
     first, second = [r for r in site.requests if r.path == path_of("spot")]
@@ -163,8 +192,8 @@ def test_wrong_page_under_the_right_url(site: LocalSite, spot_html: str) -> None
     """The WebSocket API "General Info" page served at the USDⓈ-M error-code URL."""
     info = with_article(
         moved_to(spot_html, WS_INFO_PATH),
-        '<header><h1>General API Information</h1></header>'
-        '<ul><li>The base endpoint is: <code>wss://ws-fapi.binance.com/ws-fapi/v1</code></li></ul>'
+        "<header><h1>General API Information</h1></header>"
+        "<ul><li>The base endpoint is: <code>wss://ws-fapi.binance.com/ws-fapi/v1</code></li></ul>"
         '<h2 class="anchor" id="request-format">Request format</h2><p>Requests must be sent as JSON.</p>',
     )
     site.page(path_of("usds-futures"), info)
@@ -187,10 +216,13 @@ def test_english_page_served_for_chinese(site: LocalSite, spot_html: str) -> Non
     assert (out.status, out.reason) == ("failed", f"wrong page: canonical is /docs/{SPOT_PATH}")
 
 
-def test_og_url_of_another_page_fails_even_with_the_right_canonical(site: LocalSite, spot_html: str) -> None:
+def test_og_url_of_another_page_fails_even_with_the_right_canonical(
+    site: LocalSite, spot_html: str
+) -> None:
     html = spot_html.replace(
         'property="og:url" content="https://developers.binance.com/docs/binance-spot-api-docs/errors"',
-        'property="og:url" content="https://developers.binance.com/docs/wallet/error-code"')
+        'property="og:url" content="https://developers.binance.com/docs/wallet/error-code"',
+    )
     site.page(path_of("spot"), html)
     assert check(site).reason == "wrong page: og:url is /docs/wallet/error-code"
 
@@ -209,9 +241,12 @@ def test_redirect_to_a_missing_page(site: LocalSite) -> None:
 
 
 def test_soft_404(site: LocalSite, spot_html: str) -> None:
-    html = head_only(spot_html, "Page Not Found | Binance Open Platform",
-                     '<main class="container margin-vert--xl"><h1 class="hero__title">Page Not Found</h1>'
-                     "<p>We could not find what you were looking for.</p></main>")
+    html = head_only(
+        spot_html,
+        "Page Not Found | Binance Open Platform",
+        '<main class="container margin-vert--xl"><h1 class="hero__title">Page Not Found</h1>'
+        "<p>We could not find what you were looking for.</p></main>",
+    )
     site.page(path_of("spot"), html)
     out = check(site)
     assert out.status == "failed"
@@ -232,8 +267,10 @@ def test_waf_challenge_page(site: LocalSite) -> None:
 
 
 def test_captcha_page_without_a_telling_title(site: LocalSite) -> None:
-    page = ('<html><head><title>developers.binance.com</title></head><body>'
-            '<form><div class="g-recaptcha" data-sitekey="x"></div></form></body></html>')
+    page = (
+        "<html><head><title>developers.binance.com</title></head><body>"
+        '<form><div class="g-recaptcha" data-sitekey="x"></div></form></body></html>'
+    )
     site.page(path_of("spot"), page)
     assert check(site).reason == "WAF or bot challenge ('g-recaptcha' in the page, no article)"
 
@@ -244,12 +281,18 @@ def test_waf_block_with_403(site: LocalSite) -> None:
 
 
 def test_javascript_only_shell(site: LocalSite, spot_html: str) -> None:
-    html = head_only(spot_html, "Binance Open Platform",
-                     "<noscript>Please enable JavaScript to view this site.</noscript>"
-                     '<div id="__docusaurus"></div>')
+    html = head_only(
+        spot_html,
+        "Binance Open Platform",
+        "<noscript>Please enable JavaScript to view this site.</noscript>"
+        '<div id="__docusaurus"></div>',
+    )
     site.page(path_of("spot"), html)
     out = check(site)
-    assert (out.status, out.reason) == ("failed", "JavaScript-only shell (asks to enable JavaScript, no article)")
+    assert (out.status, out.reason) == (
+        "failed",
+        "JavaScript-only shell (asks to enable JavaScript, no article)",
+    )
 
 
 def test_docusaurus_shell_with_no_article(site: LocalSite, spot_html: str) -> None:
@@ -260,7 +303,9 @@ def test_docusaurus_shell_with_no_article(site: LocalSite, spot_html: str) -> No
 
 
 def test_article_with_no_error_code_headings(site: LocalSite, spot_html: str) -> None:
-    site.page(path_of("spot"), with_article(spot_html, "<h1>Error codes</h1><p>Moved to a new home.</p>"))
+    site.page(
+        path_of("spot"), with_article(spot_html, "<h1>Error codes</h1><p>Moved to a new home.</p>")
+    )
     out = check(site)
     assert out.status == "failed"
     assert out.reason is not None and out.reason.startswith("no error-code headings")
@@ -281,7 +326,10 @@ def test_empty_body(site: LocalSite) -> None:
 
 
 def test_not_html(site: LocalSite) -> None:
-    site.set(path_of("spot"), Reply(body='{"code": -1000, "msg": "busy"}', headers={"Content-Type": "application/json"}))
+    site.set(
+        path_of("spot"),
+        Reply(body='{"code": -1000, "msg": "busy"}', headers={"Content-Type": "application/json"}),
+    )
     assert check(site).reason == """not HTML (starts with '{"code": -1000, "msg": "busy"}')"""
 
 
@@ -292,8 +340,9 @@ def test_big_loss_is_quarantined(site: LocalSite, spot_html: str) -> None:
     site.page(path_of("spot"), keep_codes(spot_html, 23))
     out = check(site, baseline_count=SPOT_CODES)
     assert out.status == "quarantined" and not out.good
-    assert out.reason == ("lost 80 of 103 codes (78%) since the last good snapshot; "
-                          "accept with --accept spot:en")
+    assert out.reason == (
+        "lost 80 of 103 codes (78%) since the last good snapshot; accept with --accept spot:en"
+    )
     assert out.records is not None and sum(1 for r in out.records if r.code is not None) == 23
     assert out.raw_html and out.markdown  # kept for inspection
     assert out.etag is None
@@ -321,7 +370,9 @@ def test_first_run_has_no_loss_check(site: LocalSite, spot_html: str) -> None:
 
 def test_byte_identical_documents_for_two_pages_both_fail(site: LocalSite, spot_html: str) -> None:
     # Without a canonical each would pass on its own; only the comparison catches it.
-    anonymous = re.sub(r'<(link|meta) data-rh="true" (rel="canonical"|property="og:url")[^>]*>', "", spot_html)
+    anonymous = re.sub(
+        r'<(link|meta) data-rh="true" (rel="canonical"|property="og:url")[^>]*>', "", spot_html
+    )
     site.page(path_of("wallet"), anonymous)
     site.page(path_of("sub-account"), anonymous)
     outcomes = [check(site, "wallet"), check(site, "sub-account")]
@@ -333,7 +384,9 @@ def test_byte_identical_documents_for_two_pages_both_fail(site: LocalSite, spot_
     ]
 
 
-def test_same_error_list_on_different_pages_is_not_a_duplicate(site: LocalSite, spot_html: str) -> None:
+def test_same_error_list_on_different_pages_is_not_a_duplicate(
+    site: LocalSite, spot_html: str
+) -> None:
     """wallet, sub-account, algo, convert … publish the same list: legitimate."""
     pages = ["wallet", "sub-account", "algo", "convert"]
     for page in pages:
@@ -367,5 +420,7 @@ def test_validate_refuses_a_mismatched_ref() -> None:
 
 def test_page_identity_reads_the_head(spot_html: str) -> None:
     ident = page_identity(spot_html.encode("utf-8"))
-    assert ident["canonical"] == ident["og_url"] == f"https://developers.binance.com/docs/{SPOT_PATH}"
+    assert (
+        ident["canonical"] == ident["og_url"] == f"https://developers.binance.com/docs/{SPOT_PATH}"
+    )
     assert ident["title"] == "Error | Binance Open Platform"

@@ -25,6 +25,7 @@ from typing import Any
 
 from scraper.errors import StoreError
 from scraper.files import atomic_write_text
+from scraper.history import EVENT_KINDS
 from scraper.models import GOOD_STATUSES, LOCALES, Change, Record
 from scraper.report.build import LIVE_BASE_URL, id_order
 
@@ -60,17 +61,6 @@ _EVENT_DEFAULTS: dict[str, Any] = {
     "added_messages": (),
     "removed_messages": (),
 }  # every field the code page reads, so a partial event never breaks the template
-_EVENT_KINDS = (
-    "first_seen",
-    "re_added",
-    "added",
-    "renumbered",
-    "renamed",
-    "removed",
-    "messages_changed",
-    "section_changed",
-    "description_changed",
-)
 
 
 def _locale_key(locale: str) -> tuple[int, str]:
@@ -214,7 +204,7 @@ class Timeline:
             events = json.loads(self._raw.pop(code))
             if not isinstance(events, list) or not all(
                 isinstance(e, dict)
-                and e.get("kind") in _EVENT_KINDS
+                and e.get("kind") in EVENT_KINDS
                 and all(isinstance(e.get(k), str) for k in ("snapshot", "page", "locale"))
                 for e in events
             ):
@@ -233,7 +223,7 @@ class Timeline:
                 id_order(e["snapshot"]),
                 e["page"],
                 _locale_key(e["locale"]),
-                _EVENT_KINDS.index(e["kind"]),
+                EVENT_KINDS.index(e["kind"]),
             ),
         )
 
