@@ -264,3 +264,57 @@ def test_sigterm_is_one_line_and_releases_the_lock(world: World, site: LocalSite
     assert len(lines) == 1 and "SIGTERM" in lines[0], lines
     assert not lock.exists()
     assert took < 5, took
+
+
+# ------------------------------------------------------------------ issue 10, items 3 and 4, end to end
+
+
+def test_a_junk_oldest_manifest_stops_nothing(
+    world: World, site: LocalSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve(site, "before")
+    assert world.run("2026-01-15T06:00:00Z") == 0
+    serve(site, "after")
+    assert world.run("2026-01-16T06:00:00Z") == 0
+    oldest = world.snapshots / "20260115T060000Z" / "manifest.json.gz"
+    oldest.chmod(0o644)
+    oldest.write_bytes(b"\x1f\x8b junk, not a manifest")
+    capsys.readouterr()
+    assert world.run("2026-01-17T06:00:00Z", "--fail-on", "any") == 0
+    assert main(["history", "-4087", "--snapshots", str(world.snapshots)]) == 0
+    assert (
+        main(
+            [
+                "diff",
+                "previous",
+                "latest",
+                "--snapshots",
+                str(world.snapshots),
+                "--reports",
+                str(world.reports),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    err = capsys.readouterr().err
+    assert err.count("20260115T060000Z") <= 3  # one warning per command, no traceback
+    assert "Traceback" not in err
+
+
+def test_a_flipped_byte_in_an_unchanged_pages_records_heals(world: World, site: LocalSite) -> None:
+    serve(site, "before")
+    assert world.run("2026-01-15T06:00:00Z") == 0
+    assert world.run("2026-01-16T06:00:00Z") == 0  # every page answers 304
+    store = SnapshotStore(world.snapshots)
+    digest = store.manifest("20260116T060000Z")["pages"][0]["records"]
+    obj = world.snapshots / "objects" / digest[:2] / digest[2:]
+    data = bytearray(obj.read_bytes())
+    data[10] ^= 0x01
+    obj.chmod(0o644)
+    obj.write_bytes(bytes(data))  # the snapshots' hard links share the inode: all corrupt
+    for day in ("17", "18", "19"):  # no exit 2, through 304s too; no false drift
+        assert world.run(f"2026-01-{day}T06:00:00Z", "--fail-on", "any") == 0
+    assert SnapshotStore(world.snapshots).records("20260119T060000Z", "coin-futures", "en")
+    assert main(["verify", "--snapshots", str(world.snapshots), "--repair", "-q"]) == 0
+    assert main(["verify", "--snapshots", str(world.snapshots), "-q"]) == 0
