@@ -802,14 +802,18 @@ def parse_html(
     *,
     with_markdown: bool = True,
     content_type: str | None = None,
+    root: HtmlElement | None = None,
 ) -> ParsedPage:
     """Parse one error-code page (``content_type``: the HTTP header, for bytes input).
 
     Raises NotAnErrorPage when the document has no Docusaurus article or no error-code
     heading: such a page must never be mistaken for a page whose codes all vanished;
     UnreadablePage (a NotAnErrorPage) when it cannot be decoded or read to its end.
+    ``root``: the same document already read by ``_load`` and not yet walked (the
+    article fingerprint reads it first), so it is not parsed twice.
     """
-    root = _load(html, content_type)
+    if root is None:
+        root = _load(html, content_type)
     article = find_article(root)
     if article is None:
         raise NotAnErrorPage("no Docusaurus article (article div.theme-doc-markdown) in the page")

@@ -110,16 +110,23 @@ def fingerprint(text: str | bytes) -> str | None:
     """The article fingerprint of a document, or None when the parser finds no article.
 
     ``text`` is what the gate hands to ``parse_html`` (decoded and sanitised text, or
-    bytes).  Must be called before anything walks the tree: the walk edits it.
+    bytes).
     """
+    return _fingerprint_tree(text)[0]
+
+
+def _fingerprint_tree(text: str | bytes) -> tuple[str | None, HtmlElement | None]:
+    """(fingerprint, the parsed document) — the tree is handed on to ``parse_html`` when
+    the article changed, so a changed page is parsed once, not twice.  Must be called
+    before anything walks the tree: the walk edits it."""
     from scraper.parse import _load, find_article
 
     try:
         root = _load(text)
     except NotAnErrorPage:  # unreadable or not HTML: parse_html fails the page itself
-        return None
+        return None, None
     article = find_article(root)
-    return None if article is None else article_digest(article)
+    return (None if article is None else article_digest(article)), root
 
 
 @dataclass
@@ -133,13 +140,16 @@ class ArticleReuse:
     store: SnapshotStore
     digest: str | None = None
     reused: bool = False
+    tree: HtmlElement | None = None  # the document as parsed for the fingerprint
 
     def __call__(self, text: str | bytes) -> ParsedPage | None:
+        self.tree = None
         try:
-            self.digest = fingerprint(text)
+            self.digest, tree = _fingerprint_tree(text)
         except Exception:  # never fail a page here: parse_html judges it
             log.debug("article fingerprint failed; parsing", exc_info=True)
-            self.digest = None
+            self.digest, tree = None, None
+        self.tree = tree  # parse_html may take it instead of reading the text again
         base = self.baseline
         if (
             self.digest is None
@@ -161,4 +171,5 @@ class ArticleReuse:
         if markdown is None:
             return None
         self.reused = True
+        self.tree = None
         return ParsedPage(page=base.page, locale=base.locale, records=records, markdown=markdown)

@@ -297,8 +297,9 @@ def _validate(
     try:
         # ``reuse`` (scraper.reuse.ArticleReuse): the baseline's records and markdown when
         # the article is unchanged; every check above and below holds for it all the same.
-        parsed = (reuse(text) if reuse is not None else None) or parse_html(
-            text, page=ref.id, locale=locale
+        reused = reuse(text) if reuse is not None else None
+        parsed = reused or parse_html(
+            text, page=ref.id, locale=locale, root=getattr(reuse, "tree", None)
         )
     except NotAnErrorPage as exc:
         return _failed(result, str(exc))

@@ -285,13 +285,13 @@ def test_a_fingerprint_that_fails_never_fails_the_page(
 ) -> None:
     import scraper.reuse
 
-    def broken(text: str | bytes) -> str | None:
+    def broken(text: str | bytes) -> tuple[str | None, object]:
         raise RuntimeError("fingerprint bug")
 
     run = Runner(tmp_path, site)
     run.serve(BODY)
     assert run("2026-01-15T06:00:00Z") == 0
-    monkeypatch.setattr(scraper.reuse, "fingerprint", broken)
+    monkeypatch.setattr(scraper.reuse, "_fingerprint_tree", broken)
     run.serve(redeploy(BODY, 1))
     assert run("2026-01-16T06:00:00Z") == 0
     second = run.entry(-1)
@@ -299,3 +299,24 @@ def test_a_fingerprint_that_fails_never_fails_the_page(
     assert len(counted) == 2, "no fingerprint, no reuse: the page is parsed"
     assert second["records"] == run.entry(0)["records"]
     assert run.report(-1)["changes"] == []
+
+
+def test_a_changed_page_is_read_by_the_html_parser_once(
+    tmp_path: Path, site: LocalSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fingerprint's tree is handed on to parse_html: a changed page is not parsed twice."""
+    run = Runner(tmp_path, site)
+    run.serve(BODY)
+    assert run("2026-01-15T06:00:00Z") == 0
+    loads: list[int] = []
+    real = parse._load
+
+    def counting(*args: Any, **kw: Any) -> Any:
+        loads.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(parse, "_load", counting)
+    run.serve(edit_one_char(redeploy(BODY, 1)))
+    assert run("2026-01-16T06:00:00Z") == 0
+    assert len(loads) == 1
+    assert [c["kind"] for c in run.report(-1)["changes"]] == ["messages_changed"]
