@@ -645,6 +645,10 @@ def extract_records(article: HtmlElement) -> tuple[list[Record], list[str], str 
     Raises UnreadablePage when a code heading sits where the walk cannot read it in place
     (inside a table cell, a button, a summary): a page is read whole or failed.
     """
+    # What a browser never shows is no part of a name or message: <template> content is
+    # inert, script and style text is not text (their tails stay).
+    for el in list(article.iter("template", "script", "style")):
+        _drop(el)
     for br in article.iter("br"):  # <br> separates words: "limit.<br>This" is two
         br.tail = "\n" + (br.tail or "")
     try:

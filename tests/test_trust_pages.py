@@ -415,3 +415,20 @@ def test_code_headings_inside_lists_are_read_in_place(
     out = check(site)
     assert out.status == "ok", out.reason
     assert codes(out.records) == codes(records_of(spot_html))
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    ["<template>x</template>", "<script>x()</script>", "<style>.x{}</style>"],
+    ids=["template", "script", "style"],
+)
+def test_text_a_browser_never_shows_is_no_part_of_a_record(
+    site: LocalSite, spot_html: str, hidden: str
+) -> None:
+    """Inert or non-text markup inside a heading or a bullet changes no name or message."""
+    page = spot_html.replace(">-1000 UNKNOWN<", f">-1000 UNKNOWN{hidden}<", 1)
+    page = page.replace(FIRST_BULLET, FIRST_BULLET.replace("unknown ", "unknown " + hidden), 1)
+    assert page.count(hidden) == 2
+    serve(site, page)
+    out = check(site)
+    assert out.status == "ok" and out.records == records_of(spot_html)
