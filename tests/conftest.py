@@ -284,3 +284,20 @@ def cli_problem(args: list[str]) -> str | None:
         if exc.code not in (0, None):
             return f"errwatch {' '.join(args)}: {err.getvalue().strip() or f'exit {exc.code}'}"
     return None
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """``cli.main`` sets the root and library logger levels for its process (``-q`` makes
+    the root ERROR); in one test process that must not leak into the next test's caplog."""
+    import logging
+
+    names = ["", "errwatch", "urllib3", "apprise", "py.warnings", *logging.root.manager.loggerDict]
+    levels = {name: logging.getLogger(name).level for name in names}
+    handlers = list(logging.getLogger().handlers)
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    root = logging.getLogger()
+    for h in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(h)
