@@ -201,6 +201,7 @@ def _tracking_adapter_class() -> type[Any]:
         def connect(self) -> None:
             _track(self)
             super().connect()
+            _track(self)  # a cancel while connecting saw no socket yet: it raises now
 
         def request(self, *args: Any, **kw: Any) -> None:
             _track(self)
@@ -210,6 +211,7 @@ def _tracking_adapter_class() -> type[Any]:
         def connect(self) -> None:
             _track(self)
             super().connect()
+            _track(self)  # a cancel while connecting saw no socket yet: it raises now
 
         def request(self, *args: Any, **kw: Any) -> None:
             _track(self)
