@@ -359,7 +359,7 @@ class _Verifier:
                 self.add(
                     "entry",
                     use.file,
-                    f"{use.page}/{use.locale} {use.kind} object {digest[:12]}… is {state}",
+                    _entry_problem(use, digest, state),
                     use.snapshot,
                     False,
                     "--repair marks it failed"
@@ -380,7 +380,7 @@ class _Verifier:
                     self.add(
                         "entry",
                         use.file,
-                        f"{use.page}/{use.locale} {use.kind} object {digest[:12]}… is {state}",
+                        _entry_problem(use, digest, state),
                         sid,
                         False,
                         f"not repaired: {exc}",
@@ -395,31 +395,14 @@ class _Verifier:
                 self.add(
                     "entry",
                     use.file,
-                    f"{use.page}/{use.locale} {use.kind} object {digest[:12]}… is {state}",
+                    _entry_problem(use, digest, state),
                     sid,
                     True,
                     what,
                 )
         if ok:
-            try:
-                obj.unlink(missing_ok=True)
-            except OSError as exc:
-                self.add(
-                    "object",
-                    obj,
-                    problem,
-                    None,
-                    False,
-                    "not repaired: " + os_error("remove", obj, exc),
-                )
-                return
-            self.add(
-                "object",
-                obj,
-                problem,
-                None,
-                True,
-                "removed; the next fetch of that content stores it afresh",
+            self.remove_object(
+                obj, problem, "removed; the next fetch of that content stores it afresh"
             )
         else:
             self.add(
@@ -513,19 +496,23 @@ class _Verifier:
             if not self.repair:
                 self.add("object", obj, problem, None, False, "--repair removes it")
                 continue
-            try:
-                obj.unlink()
-            except OSError as exc:
-                self.add(
-                    "object",
-                    obj,
-                    problem,
-                    None,
-                    False,
-                    "not repaired: " + os_error("remove", obj, exc),
-                )
-                continue
-            self.add("object", obj, problem, None, True, "removed")
+            self.remove_object(obj, problem, "removed")
+
+    def remove_object(self, obj: Path, problem: str, done: str) -> None:
+        """Remove a bad object file (repair) and record how that went."""
+        try:
+            obj.unlink(missing_ok=True)
+        except OSError as exc:
+            self.add(
+                "object", obj, problem, None, False, "not repaired: " + os_error("remove", obj, exc)
+            )
+            return
+        self.add("object", obj, problem, None, True, done)
+
+
+def _entry_problem(use: _Use, digest: str, state: str) -> str:
+    """The finding of one manifest entry whose object is bad."""
+    return f"{use.page}/{use.locale} {use.kind} object {digest[:12]}… is {state}"
 
 
 def _entries(n: int) -> str:
