@@ -21,12 +21,11 @@ import re
 from dataclasses import dataclass, field
 
 from scraper.check.common import (
+    Collector,
     Comment,
-    attach_comments,
     code_of_text,
     comment_code,
     dotted_mapping,
-    mark_weak,
     split_string,
 )
 from scraper.check.model import Entry, is_upper_snake
@@ -242,13 +241,10 @@ def _first_line(items: list[Tok | Group]) -> int:
     return 1
 
 
-class _Scanner:
+class _Scanner(Collector):
     def __init__(self, path: str, lang: Lang, comments: dict[int, str]) -> None:
-        self.path = path
+        super().__init__(path, comments)
         self.lang = lang
-        self.comments = comments
-        self.entries: list[Entry] = []
-        self.containers: list[int] = []
         self.container: list[int] = [0]
 
     def add(
@@ -260,18 +256,7 @@ class _Scanner:
         mapping: str | None = None,
         message: str | None = None,
     ) -> None:
-        self.containers.append(self.container[-1])
-        self.entries.append(
-            Entry(
-                code=code,
-                file=self.path,
-                line=line,
-                name=name,
-                mapping=mapping,
-                message=message,
-                section=section,
-            )
-        )
+        self.collect(code, line, section, self.container[-1], name, mapping, message)
 
     # ---------------------------------------------------------------- labels
     def label(self, before: list[Tok | Group], opener: str) -> tuple[str | None, str]:
@@ -592,4 +577,4 @@ def scan_clike(text: str, path: str, lang: Lang) -> list[Entry]:
     root = _group(toks, lang)
     s = _Scanner(path, lang, comments)
     s.walk(root, (), "plain")
-    return attach_comments(mark_weak(s.entries, s.containers), comments)
+    return s.finish()

@@ -105,6 +105,44 @@ def comment_code(comments: Mapping[int, str], line: int) -> int | None:
     return None if text is None else Comment(text).code
 
 
+class Collector:
+    """The entries a source scanner finds, in order, each with the key of the container
+    (dict, enum, class body) it sits in; ``finish`` marks weak containers and attaches
+    the comments on their lines."""
+
+    def __init__(self, path: str, comments: Mapping[int, str]) -> None:
+        self.path = path
+        self.comments = comments
+        self.entries: list[Entry] = []
+        self.containers: list[int] = []
+
+    def collect(
+        self,
+        code: int,
+        line: int,
+        section: tuple[str, ...],
+        container: int,
+        name: str | None = None,
+        mapping: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.containers.append(container)
+        self.entries.append(
+            Entry(
+                code=code,
+                file=self.path,
+                line=line,
+                name=name,
+                mapping=mapping,
+                message=message,
+                section=section,
+            )
+        )
+
+    def finish(self) -> list[Entry]:
+        return attach_comments(mark_weak(self.entries, self.containers), self.comments)
+
+
 def mark_weak(entries: list[Entry], containers: list[int]) -> list[Entry]:
     """Entries of a container without a negative code become ``weak`` (see Entry)."""
     groups: dict[int, list[int]] = {}

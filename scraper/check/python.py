@@ -12,12 +12,11 @@ import io
 import tokenize
 
 from scraper.check.common import (
+    Collector,
     Comment,
-    attach_comments,
     code_of_text,
     comment_code,
     dotted_mapping,
-    mark_weak,
     split_string,
 )
 from scraper.check.model import Entry, is_upper_snake
@@ -128,12 +127,9 @@ def _swap(pair: tuple[str | None, str | None]) -> tuple[str | None, str | None, 
     return pair[0], None, pair[1]
 
 
-class _Visitor:
+class _Visitor(Collector):
     def __init__(self, path: str, comments: dict[int, str]) -> None:
-        self.path = path
-        self.comments = comments
-        self.entries: list[Entry] = []
-        self.containers: list[int] = []
+        super().__init__(path, comments)
         self.body_of: list[object] = []
 
     def add(
@@ -145,18 +141,7 @@ class _Visitor:
         container: object,
     ) -> None:
         name, mapping, message = desc
-        self.containers.append(id(container))
-        self.entries.append(
-            Entry(
-                code=code,
-                file=self.path,
-                line=line,
-                name=name,
-                mapping=mapping,
-                message=message,
-                section=section,
-            )
-        )
+        self.collect(code, line, section, id(container), name, mapping, message)
 
     def comment_message(self, line: int, key: str) -> str:
         """A message-keyed entry's message: the comment's ``msg`` (the API's own text) if it
@@ -280,4 +265,4 @@ def scan_python(text: str, path: str) -> list[Entry]:
     comments = comments_of(text)
     v = _Visitor(path, comments)
     v.body(tree.body, (), enum=False)
-    return attach_comments(mark_weak(v.entries, v.containers), comments)
+    return v.finish()
