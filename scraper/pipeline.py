@@ -211,40 +211,33 @@ def _crawl_locked(
     validated: dict[Key, PageOutcome] = {}
 
     def on_result(result: FetchResult) -> None:
-        """Validate and parse each page as it arrives, while the others download."""
+        """Validate and parse each page as it arrives, while the others download.
+
+        ``validate`` never raises for what a page holds (one odd page is that page's
+        ``failed`` outcome), so nothing here needs its own guard.
+        """
         key = (result.page, result.locale)
         base = baselines[key]
-        try:
-            # an article unchanged since the baseline reuses its records and markdown
-            # (new shell, same article: the day after a docs deploy); see scraper/reuse.py
-            hook = ArticleReuse(base, store)
-            outcome = validate(
-                result,
-                refs[result.page],
-                baseline_count=base.record_count if base else None,
-                loss_threshold=cfg.loss_threshold,
-                accept=key in accept,
-                reuse=hook,
+        # an article unchanged since the baseline reuses its records and markdown
+        # (new shell, same article: the day after a docs deploy); see scraper/reuse.py
+        hook = ArticleReuse(base, store)
+        outcome = validate(
+            result,
+            refs[result.page],
+            baseline_count=base.record_count if base else None,
+            loss_threshold=cfg.loss_threshold,
+            accept=key in accept,
+            reuse=hook,
+        )
+        if outcome.status in ("ok", "quarantined") and hook.digest is not None:
+            reused = base if hook.reused else None
+            outcome = replace(
+                outcome,
+                article=hook.digest,
+                records_hash=reused.records_hash if reused else None,
+                markdown_hash=reused.markdown_hash if reused else None,
             )
-            if outcome.status in ("ok", "quarantined") and hook.digest is not None:
-                reused = hook.reused and base is not None
-                outcome = replace(
-                    outcome,
-                    article=hook.digest,
-                    records_hash=base.records_hash if reused and base else None,
-                    markdown_hash=base.markdown_hash if reused and base else None,
-                )
-            validated[key] = outcome
-        except Exception as exc:  # one odd page never takes the run down
-            log.debug("validating %s %s failed", *key, exc_info=True)
-            validated[key] = PageOutcome(
-                page=result.page,
-                locale=result.locale,
-                url=result.url,
-                status="failed",
-                reason=f"internal error while validating the page: {type(exc).__name__}",
-                http_status=result.http_status,
-            )
+        validated[key] = outcome
         if show is not None:
             show(result)
 
