@@ -13,10 +13,14 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from scraper.models import PageOutcome, Record
+from scraper.store import SnapshotStore
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -301,3 +305,37 @@ def _restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     for h in [h for h in root.handlers if h not in handlers]:
         root.removeHandler(h)
+
+
+# ------------------------------------------------------------------ stored-history builders
+
+
+def code_record(
+    code: int | None,
+    name: str | None,
+    msgs: tuple[str, ...] = ("m",),
+    section: str = "40xx - Filters",
+) -> Record:
+    """A record as the parser makes it (English messages, anchor from code and name)."""
+    return Record(
+        code, name, section, msgs, ("en",) * len(msgs), None, f"{code}-{(name or '').lower()}"
+    )
+
+
+def ok_outcome(page: str, records: list[Record], locale: str = "en") -> PageOutcome:
+    """A page fetched and parsed fine, as the gate hands it to the store."""
+    return PageOutcome(
+        page,
+        locale,
+        f"https://example.test/{page}/{locale}",
+        "ok",
+        http_status=200,
+        records=tuple(records),
+        markdown="md",
+    )
+
+
+def put_snapshot(store: SnapshotStore, sid: str, *outcomes: PageOutcome) -> None:
+    """Store a snapshot stamped with the time its id names."""
+    at = datetime.strptime(sid, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    store.write_snapshot(sid, at, list(outcomes))

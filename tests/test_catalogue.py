@@ -13,13 +13,15 @@ import csv
 import difflib
 import io
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 from conftest import LocalSite, Reply
+from conftest import code_record as R
+from conftest import ok_outcome as ok
+from conftest import put_snapshot as put
 
 from scraper.catalogue import (
     Catalogue,
@@ -142,34 +144,6 @@ EXPECTED_DRIFT = [
     ("added", -4999, None, None, "BRAND_NEW_CODE"),
     ("renumbered", None, -4087, -4187, "INVALID_PAIR"),
 ]
-
-
-def R(
-    code: int | None,
-    name: str | None,
-    msgs: tuple[str, ...] = ("m",),
-    section: str = "40xx - Filters",
-) -> Record:
-    return Record(
-        code, name, section, msgs, ("en",) * len(msgs), None, f"{code}-{(name or '').lower()}"
-    )
-
-
-def ok(page: str, records: list[Record], locale: str = "en") -> PageOutcome:
-    return PageOutcome(
-        page,
-        locale,
-        f"https://example.test/{page}/{locale}",
-        "ok",
-        http_status=200,
-        records=tuple(records),
-        markdown="md",
-    )
-
-
-def put(store: SnapshotStore, sid: str, *outcomes: PageOutcome) -> None:
-    at = datetime.strptime(sid, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    store.write_snapshot(sid, at, list(outcomes))
 
 
 def row(message: str, section: str) -> Record:

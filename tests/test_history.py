@@ -9,38 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import code_record as R
+from conftest import ok_outcome as ok
+from conftest import put_snapshot as put
 
 from scraper.history import code_history, format_history
-from scraper.models import PageOutcome, Record
+from scraper.models import PageOutcome
 from scraper.store import SnapshotStore
 
 S1, S2, S3, S4, S5 = (f"2026{m:02d}01T060000Z" for m in range(1, 6))
-
-
-def R(
-    code: int, name: str | None, msgs: tuple[str, ...] = ("m",), section: str = "40xx - Filters"
-) -> Record:
-    return Record(
-        code, name, section, msgs, ("en",) * len(msgs), None, f"{code}-{(name or '').lower()}"
-    )
-
-
-def ok(page: str, records: list[Record], locale: str = "en") -> PageOutcome:
-    return PageOutcome(
-        page,
-        locale,
-        f"https://example.test/{page}/{locale}",
-        "ok",
-        http_status=200,
-        records=tuple(records),
-        markdown="md",
-    )
-
-
-def put(store: SnapshotStore, sid: str, *outcomes: PageOutcome) -> None:
-    store.write_snapshot(
-        sid, datetime.strptime(sid, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC), list(outcomes)
-    )
 
 
 @pytest.fixture
