@@ -127,11 +127,11 @@ def _check_time(store: SnapshotStore, snapshot_id: str, backfill: bool) -> None:
     """``--at`` earlier than the newest snapshot is refused unless ``--backfill``."""
     from scraper.store import id_sort_key
 
-    ids = store.snapshot_ids()
-    if not ids or backfill or id_sort_key(snapshot_id) > id_sort_key(ids[-1]):
+    newest = store.newest_id()
+    if newest is None or backfill or id_sort_key(snapshot_id) > id_sort_key(newest):
         return
     raise UsageError(
-        f"--at gives snapshot {snapshot_id}, not later than the newest snapshot {ids[-1]} in "
+        f"--at gives snapshot {snapshot_id}, not later than the newest snapshot {newest} in "
         f"{store.root}; add --backfill to insert it in time order"
     )
 

@@ -307,3 +307,17 @@ def test_history_walk_skips_failed_states_and_folds_identical_ones(tmp_path: Pat
         ("20260101T000000Z", None, []),
         ("20260104T000000Z", "20260101T000000Z", ["renamed"]),
     ]
+
+
+def test_the_time_check_reads_only_the_newest_readable_manifest(tmp_path: Path) -> None:
+    """``--at`` is checked against ``snapshot_ids()[-1]``, found from the newest end."""
+    store = SnapshotStore(tmp_path, durable=False)
+    for day in (1, 2, 3):
+        write(store, f"2026010{day}T000000Z", [rec(-1, "A", "x")])
+    junk = tmp_path / "20260103T000000Z" / "manifest.json.gz"
+    junk.chmod(0o644)
+    junk.write_bytes(b"junk")
+    fresh = SnapshotStore(tmp_path)
+    assert fresh.newest_id() == "20260102T000000Z"
+    assert sorted(fresh._manifests) == ["20260102T000000Z"]  # one good manifest read
+    assert fresh.newest_id() == SnapshotStore(tmp_path).snapshot_ids()[-1]

@@ -231,6 +231,19 @@ class SnapshotStore(ObjectsMixin):
             ids.append(name)
         return ids
 
+    def newest_id(self) -> str | None:
+        """``snapshot_ids()[-1]`` without reading every manifest: the listing from the
+        newest end, skipping unreadable ones (usually one manifest read, which the run's
+        baseline lookup reads anyway)."""
+        for name in reversed(self._listed()):
+            try:
+                self._load_manifest(name)
+            except StoreError as exc:
+                self._skip(name, exc)
+                continue
+            return name
+        return None
+
     def _listed(self) -> list[str]:
         """Folders that look like snapshots (id name, a manifest file), minus those found
         unreadable; in time order.  One directory scan, reused while the root folder is
